@@ -1,0 +1,42 @@
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rmtsolve {
+
+/// Moments of σ(u) for u ~ N(m, s²).  `slope` is E σ'(u) = E[z σ(m + s z)]/s (Stein), the
+/// coefficient every linearisation in ../shared/theory uses.
+struct GaussianMoments {
+  double mean = 0.0;    // E σ(u)
+  double slope = 0.0;   // E σ'(u)
+  double second = 0.0;  // E σ(u)²
+};
+
+/// A pointwise activation (or target link) with what the Gaussian integrator needs to know about
+/// it: where it is not smooth, whether its moments have a closed form, and whether it is a
+/// polynomial (then Gauss–Hermite with enough nodes is exact).
+struct Activation {
+  std::string name;
+  std::function<double(double)> f;
+  std::vector<double> kinks;  // points where σ or σ' jumps; quadrature splits there
+  std::optional<std::function<GaussianMoments(double m, double s)>> closed_form;
+  int polynomial_degree = -1;  // ≥ 0 for polynomials
+  bool odd = false;
+
+  double operator()(double x) const { return f(x); }
+};
+
+/// Builds an activation by name: linear, tanh, erf, relu, sign, sigmoid, softplus, gelu,
+/// quadratic (x²), cubic (He3 = x³ − 3x), or "hermite:c0,c1,c2,..." for Σ c_k He_k(x)
+/// (probabilists' Hermite polynomials).  Throws InvalidInput naming `parameter` otherwise.
+Activation make_activation(const std::string& spec, const std::string& parameter = "activation");
+
+/// Probabilists' Hermite polynomial He_k(x) (three-term recurrence).
+double hermite_he(int k, double x);
+
+/// The names accepted by make_activation, for help texts.
+std::vector<std::string> activation_names();
+
+}  // namespace rmtsolve

@@ -1,0 +1,20 @@
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace rmtsolve {
+
+/// Raised for any input that cannot describe a valid problem. `what()` is a one-line message that
+/// names the offending parameter and the reason, so the CLI can print it unchanged.
+class InvalidInput : public std::invalid_argument {
+ public:
+  InvalidInput(const std::string& parameter, const std::string& reason)
+      : std::invalid_argument(parameter.empty() ? reason : parameter + ": " + reason),
+        parameter_(parameter) {}
+  const std::string& parameter() const { return parameter_; }
+
+ private:
+  std::string parameter_;
+};
+
+}  // namespace rmtsolve

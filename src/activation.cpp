@@ -1,0 +1,143 @@
+#include "rmtsolve/activation.hpp"
+
+#include <boost/math/constants/constants.hpp>
+#include <boost/math/special_functions/erf.hpp>
+#include <boost/math/special_functions/owens_t.hpp>
+#include <cmath>
+#include <sstream>
+
+#include "rmtsolve/error.hpp"
+
+namespace rmtsolve {
+namespace {
+
+using boost::math::constants::one_div_root_two_pi;
+using boost::math::constants::pi;
+using boost::math::constants::root_pi;
+using boost::math::constants::root_two;
+
+double normal_pdf(double x) { return one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
+double normal_cdf(double x) { return 0.5 * boost::math::erfc(-x / root_two<double>()); }
+
+GaussianMoments relu_moments(double m, double s) {
+  const double a = m / s;
+  const double Phi = normal_cdf(a), phi = normal_pdf(a);
+  return {m * Phi + s * phi, Phi, (m * m + s * s) * Phi + m * s * phi};
+}
+
+GaussianMoments sign_moments(double m, double s) {
+  return {boost::math::erf(m / (s * root_two<double>())), 2.0 * normal_pdf(m / s) / s, 1.0};
+}
+
+// erf(u) = 2Φ(√2 u) − 1.  E[Φ(√2u)²] is a bivariate normal orthant probability with equal
+// arguments, which Owen's T gives exactly: Φ₂(x, x; ρ) = Φ(x) − 2 T(x, √((1−ρ)/(1+ρ))).
+GaussianMoments erf_moments(double m, double s) {
+  const double v = 1.0 + 2.0 * s * s;
+  const double x = root_two<double>() * m / std::sqrt(v);
+  const double Phi = normal_cdf(x);
+  const double Phi2 = Phi - 2.0 * boost::math::owens_t(x, 1.0 / std::sqrt(1.0 + 4.0 * s * s));
+  return {2.0 * Phi - 1.0, 2.0 / root_pi<double>() * std::exp(-m * m / v) / std::sqrt(v),
+          4.0 * Phi2 - 4.0 * Phi + 1.0};
+}
+
+std::vector<double> parse_coefficients(const std::string& list, const std::string& parameter) {
+  std::vector<double> c;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      c.push_back(std::stod(item, &used));
+      if (used != item.size() || !std::isfinite(c.back())) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw InvalidInput(parameter, "malformed Hermite coefficient '" + item + "'");
+    }
+  }
+  if (c.empty()) throw InvalidInput(parameter, "hermite: needs at least one coefficient");
+  return c;
+}
+
+Activation polynomial(std::string name, std::vector<double> he_coeffs) {
+  Activation a;
+  a.name = std::move(name);
+  int degree = 0;
+  bool odd = true;
+  for (size_t k = 0; k < he_coeffs.size(); ++k) {
+    if (he_coeffs[k] != 0.0) {
+      degree = static_cast<int>(k);
+      if (k % 2 == 0) odd = false;
+    }
+  }
+  a.polynomial_degree = degree;
+  a.odd = odd;
+  a.f = [c = std::move(he_coeffs)](double x) {
+    double y = 0.0;
+    for (size_t k = 0; k < c.size(); ++k)
+      if (c[k] != 0.0) y += c[k] * hermite_he(static_cast<int>(k), x);
+    return y;
+  };
+  return a;
+}
+
+}  // namespace
+
+double hermite_he(int k, double x) {
+  double h0 = 1.0, h1 = x;
+  if (k == 0) return h0;
+  for (int j = 1; j < k; ++j) {
+    const double h2 = x * h1 - j * h0;
+    h0 = h1;
+    h1 = h2;
+  }
+  return h1;
+}
+
+std::vector<std::string> activation_names() {
+  return {"linear", "tanh",      "erf",   "relu",  "sign",           "sigmoid",
+          "softplus", "gelu", "quadratic", "cubic", "hermite:c0,c1,..."};
+}
+
+Activation make_activation(const std::string& spec, const std::string& parameter) {
+  Activation a;
+  a.name = spec;
+  if (spec == "linear") {
+    a = polynomial(spec, {0.0, 1.0});
+    a.closed_form = [](double m, double s) { return GaussianMoments{m, 1.0, m * m + s * s}; };
+  } else if (spec == "tanh") {
+    a.f = [](double x) { return std::tanh(x); };
+    a.odd = true;
+  } else if (spec == "erf") {
+    a.f = [](double x) { return boost::math::erf(x); };
+    a.closed_form = erf_moments;
+    a.odd = true;
+  } else if (spec == "relu") {
+    a.f = [](double x) { return x > 0.0 ? x : 0.0; };
+    a.kinks = {0.0};
+    a.closed_form = relu_moments;
+  } else if (spec == "sign") {
+    a.f = [](double x) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); };
+    a.kinks = {0.0};
+    a.closed_form = sign_moments;
+    a.odd = true;
+  } else if (spec == "sigmoid") {
+    a.f = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  } else if (spec == "softplus") {
+    // log1p(e^x) overflows for large x; x + log1p(e^{-x}) does not.
+    a.f = [](double x) { return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); };
+  } else if (spec == "gelu") {
+    a.f = [](double x) { return x * 0.5 * boost::math::erfc(-x / root_two<double>()); };
+  } else if (spec == "quadratic") {
+    a = polynomial(spec, {1.0, 0.0, 1.0});  // x² = He2 + He0
+  } else if (spec == "cubic") {
+    a = polynomial(spec, {0.0, 0.0, 0.0, 1.0});
+  } else if (spec.rfind("hermite:", 0) == 0) {
+    a = polynomial(spec, parse_coefficients(spec.substr(8), parameter));
+  } else {
+    std::string names;
+    for (const auto& n : activation_names()) names += (names.empty() ? "" : ", ") + n;
+    throw InvalidInput(parameter, "unknown activation '" + spec + "' (known: " + names + ")");
+  }
+  return a;
+}
+
+}  // namespace rmtsolve

@@ -1,0 +1,167 @@
+#include "rmtsolve/fixed_point.hpp"
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_multiroots.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+namespace rmtsolve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double scale_of(const Eigen::VectorXd& x) { return std::max(1.0, x.cwiseAbs().maxCoeff()); }
+
+struct Workspace {
+  Workspace(Eigen::Index n, int memory)
+      : g(n), f(n), f_prev(n), x_prev(n), dX(n, memory), dF(n, memory), qr(n, memory) {}
+  Eigen::VectorXd g, f, f_prev, x_prev;
+  Eigen::MatrixXd dX, dF;  // ring buffers of iterate and residual differences
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr;
+};
+
+// Damped Anderson iteration. Returns true on convergence; `best` tracks the iterate with the
+// smallest residual so a failure still leaves the most useful state behind.
+bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o, Summary& s,
+              Eigen::VectorXd& best, double& best_res) {
+  const Eigen::Index n = x.size();
+  const int m = std::max(0, o.anderson_memory);
+  const double mix = 1.0 - o.damping;
+  Workspace w(n, std::max(1, m));
+  int stored = 0, head = 0;
+  best = x;
+  best_res = std::numeric_limits<double>::infinity();
+  for (int k = 0; k < o.max_iterations; ++k) {
+    G(x, w.g);
+    ++s.evaluations;
+    s.iterations = k + 1;
+    w.f = w.g - x;
+    const double res = w.f.cwiseAbs().maxCoeff();
+    if (!std::isfinite(res)) {
+      if (!std::isfinite(best_res)) return false;  // the very first evaluation failed
+      x = best;  // back off: restart from the best point with a plain damped step
+      stored = 0;
+      G(x, w.g);
+      ++s.evaluations;
+      w.f = w.g - x;
+      x += mix * 0.5 * w.f;
+      continue;
+    }
+    if (res < best_res) {
+      best_res = res;
+      best = x;
+    }
+    if (res <= o.tolerance * scale_of(x)) {
+      s.residual = res;
+      return true;
+    }
+    if (res > 10.0 * best_res) stored = 0;  // acceleration went astray: forget the history
+    if (k > 0 && m > 0) {
+      w.dX.col(head) = x - w.x_prev;
+      w.dF.col(head) = w.f - w.f_prev;
+      head = (head + 1) % m;
+      stored = std::min(stored + 1, m);
+    }
+    w.x_prev = x;
+    w.f_prev = w.f;
+    if (stored == 0) {
+      x += mix * w.f;
+      continue;
+    }
+    w.qr.compute(w.dF.leftCols(stored));
+    const Eigen::VectorXd gamma = w.qr.solve(w.f);
+    x += mix * w.f - (w.dX.leftCols(stored) + mix * w.dF.leftCols(stored)) * gamma;
+  }
+  s.residual = best_res;
+  return false;
+}
+
+struct GslContext {
+  const FixedPointMap* G;
+  Eigen::VectorXd x, g;
+  int evaluations = 0;
+};
+
+int gsl_residual(const gsl_vector* in, void* params, gsl_vector* out) {
+  auto* c = static_cast<GslContext*>(params);
+  for (Eigen::Index i = 0; i < c->x.size(); ++i) c->x[i] = gsl_vector_get(in, static_cast<size_t>(i));
+  (*c->G)(c->x, c->g);
+  ++c->evaluations;
+  for (Eigen::Index i = 0; i < c->x.size(); ++i) {
+    const double r = c->g[i] - c->x[i];
+    if (!std::isfinite(r)) return GSL_EBADFUNC;
+    gsl_vector_set(out, static_cast<size_t>(i), r);
+  }
+  return GSL_SUCCESS;
+}
+
+bool hybrid_newton(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o, Summary& s) {
+  const size_t n = static_cast<size_t>(x.size());
+  GslContext ctx{&G, x, Eigen::VectorXd(x.size())};
+  gsl_multiroot_function fn{&gsl_residual, n, &ctx};
+  std::unique_ptr<gsl_vector, decltype(&gsl_vector_free)> x0(gsl_vector_alloc(n), gsl_vector_free);
+  for (size_t i = 0; i < n; ++i) gsl_vector_set(x0.get(), i, x[static_cast<Eigen::Index>(i)]);
+  std::unique_ptr<gsl_multiroot_fsolver, decltype(&gsl_multiroot_fsolver_free)> solver(
+      gsl_multiroot_fsolver_alloc(gsl_multiroot_fsolver_hybrids, n), gsl_multiroot_fsolver_free);
+  gsl_error_handler_t* old = gsl_set_error_handler_off();
+  bool ok = gsl_multiroot_fsolver_set(solver.get(), &fn, x0.get()) == GSL_SUCCESS;
+  int status = GSL_CONTINUE;
+  for (int k = 0; ok && status == GSL_CONTINUE && k < o.max_iterations; ++k) {
+    ++s.iterations;
+    if (gsl_multiroot_fsolver_iterate(solver.get()) != GSL_SUCCESS) break;
+    Eigen::Map<const Eigen::VectorXd> xr(solver->x->data, x.size());
+    status = gsl_multiroot_test_residual(solver->f, o.tolerance * scale_of(xr));
+  }
+  gsl_set_error_handler(old);
+  s.evaluations += ctx.evaluations;
+  if (status != GSL_SUCCESS) return false;
+  for (size_t i = 0; i < n; ++i) x[static_cast<Eigen::Index>(i)] = gsl_vector_get(solver->x, i);
+  Eigen::VectorXd g(x.size());
+  G(x, g);
+  s.residual = (g - x).cwiseAbs().maxCoeff();
+  return std::isfinite(s.residual);
+}
+
+}  // namespace
+
+Summary solve_fixed_point(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& options) {
+  const auto start = Clock::now();
+  Summary s;
+  s.method = options.anderson_memory > 0 ? "anderson(" + std::to_string(options.anderson_memory) + ")"
+                                         : "damped";
+  Eigen::VectorXd best;
+  double best_res = 0.0;
+  if (anderson(G, x, options, s, best, best_res)) {
+    s.converged = true;
+    s.reason = Termination::kConverged;
+  } else {
+    s.reason = std::isfinite(best_res) ? Termination::kMaxIterations : Termination::kNonFinite;
+    x = best;
+    if (options.multiroot_fallback && std::isfinite(best_res)) {
+      Eigen::VectorXd trial = best;
+      Summary fallback;
+      if (hybrid_newton(G, trial, options, fallback)) {
+        x = trial;
+        s.converged = true;
+        s.reason = Termination::kConverged;
+        s.residual = fallback.residual;
+        s.method += "+gsl-hybrids";
+      } else {
+        s.method += "+gsl-hybrids(failed)";
+      }
+      s.iterations += fallback.iterations;
+      s.evaluations += fallback.evaluations;
+    }
+    if (!s.converged) {
+      s.residual = best_res;
+      s.message = "no fixed point within " + std::to_string(options.max_iterations) +
+                  " iterations; best residual kept";
+    }
+  }
+  s.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return s;
+}
+
+}  // namespace rmtsolve
