@@ -24,8 +24,8 @@ struct Workspace {
 
 // Damped Anderson iteration. Returns true on convergence; `best` tracks the iterate with the
 // smallest residual so a failure still leaves the most useful state behind.
-bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o, Summary& s,
-              Eigen::VectorXd& best, double& best_res) {
+bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o, const Admissible& admissible,
+              Summary& s, Eigen::VectorXd& best, double& best_res) {
   const Eigen::Index n = x.size();
   const int m = std::max(0, o.anderson_memory);
   const double mix = 1.0 - o.damping;
@@ -73,6 +73,10 @@ bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o
     w.qr.compute(w.dF.leftCols(stored));
     const Eigen::VectorXd gamma = w.qr.solve(w.f);
     x += mix * w.f - (w.dX.leftCols(stored) + mix * w.dF.leftCols(stored)) * gamma;
+    if (admissible && !admissible(x)) {  // extrapolated out of the domain: plain step instead
+      x = w.x_prev + mix * w.f;
+      stored = 0;
+    }
   }
   s.residual = best_res;
   return false;
@@ -126,14 +130,15 @@ bool hybrid_newton(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptio
 
 }  // namespace
 
-Summary solve_fixed_point(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& options) {
+Summary solve_fixed_point(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& options,
+                          const Admissible& admissible) {
   const auto start = Clock::now();
   Summary s;
   s.method = options.anderson_memory > 0 ? "anderson(" + std::to_string(options.anderson_memory) + ")"
                                          : "damped";
   Eigen::VectorXd best;
   double best_res = 0.0;
-  if (anderson(G, x, options, s, best, best_res)) {
+  if (anderson(G, x, options, admissible, s, best, best_res)) {
     s.converged = true;
     s.reason = Termination::kConverged;
   } else {
@@ -142,7 +147,7 @@ Summary solve_fixed_point(const FixedPointMap& G, Eigen::VectorXd& x, const Solv
     if (options.multiroot_fallback && std::isfinite(best_res)) {
       Eigen::VectorXd trial = best;
       Summary fallback;
-      if (hybrid_newton(G, trial, options, fallback)) {
+      if (hybrid_newton(G, trial, options, fallback) && (!admissible || admissible(trial))) {
         x = trial;
         s.converged = true;
         s.reason = Termination::kConverged;

@@ -21,7 +21,7 @@ Result solve(const Spec& spec, const SolverOptions& options) {
   out.target_linear = t.kappa1;
   out.target_nonlinear = t.kappa_star;
   out.target_mean = t.kappa0;
-  if (out.student.kappa1 == 0.0)
+  if (std::abs(out.student.kappa1) <= 1e-12 * std::sqrt(out.student.second))
     throw InvalidInput("activation", "σ has no linear component (κ1 = 0); the chain needs κ1 ≠ 0");
 
   // One layer of the seed-free chain.  Everything of the target the linearised features cannot

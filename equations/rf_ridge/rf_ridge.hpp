@@ -1,4 +1,5 @@
 #pragma once
+#include <memory>
 #include <string>
 
 #include "rmtsolve/activation.hpp"
@@ -37,3 +38,11 @@ struct Result {
 Result solve(const Spec& spec, const SolverOptions& options = {});
 
 }  // namespace rmtsolve::rf_ridge
+
+namespace rmtsolve {
+class Model;
+namespace rf_ridge {
+/// The model as the CLI, sweeps and validation see it (name "rf").
+std::unique_ptr<Model> make_model();
+}  // namespace rf_ridge
+}  // namespace rmtsolve

@@ -10,14 +10,20 @@ namespace rmtsolve {
 /// engine owns and reuses, so the map need not allocate.
 using FixedPointMap = std::function<void(const Eigen::VectorXd& x, Eigen::VectorXd& out)>;
 
+/// The physical domain of the order parameters (e.g. V ≥ 0).  Accelerated steps may leave it and
+/// find spurious fixed points there; such steps are replaced by plain damped steps.
+using Admissible = std::function<bool(const Eigen::VectorXd& x)>;
+
 /// Solves x = G(x) from the initial guess in `x` (a warm start, e.g. the previous grid point):
 ///  1. damped iteration x ← (1−δ)G(x) + δx with Anderson acceleration (memory m, Walker–Ni type II,
 ///     least squares by Eigen's column-pivoting QR); steps that produce non-finite values or
 ///     increase the residual tenfold are retried as plain damped steps;
 ///  2. if that fails and `multiroot_fallback` is set, GSL's hybrid Powell solver on G(x) − x from
 ///     the best iterate seen.
+/// If `admissible` is given, every accepted iterate and the final answer lie in that domain.
 /// Convergence: ‖G(x) − x‖∞ ≤ tolerance · max(1, ‖x‖∞).  On failure, `x` holds the best iterate
 /// and the summary says why.
-Summary solve_fixed_point(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& options);
+Summary solve_fixed_point(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& options,
+                          const Admissible& admissible = nullptr);
 
 }  // namespace rmtsolve

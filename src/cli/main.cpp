@@ -1,1 +1,202 @@
-int main(){}
+// rmtsolve command-line interface: curve / simulate / validate MODEL [flags].
+// Exit codes: 0 success, 1 a validation verdict failed, 2 invalid input, 3 a point did not converge.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/grid.hpp"
+#include "rmtsolve/sweep.hpp"
+
+namespace {
+
+using namespace rmtsolve;
+
+constexpr int kValidationFailed = 1, kInvalidInput = 2, kNotConverged = 3;
+
+struct CommonFlags {
+  std::string format = "csv", output;
+  SolverOptions solver;
+  SimulationOptions simulation;
+  ValidationTolerance tolerance;
+};
+
+struct ModelFlags {
+  const Model* model = nullptr;
+  std::map<std::string, std::string> values;  // flag name → text as given
+  CLI::App* app = nullptr;
+};
+
+std::string format_default(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+void add_solver_flags(CLI::App* sub, CommonFlags& c) {
+  sub->add_option("--tolerance", c.solver.tolerance, "relative tolerance of the solver")->capture_default_str();
+  sub->add_option("--max-iterations", c.solver.max_iterations, "iteration budget per point")->capture_default_str();
+  sub->add_option("--damping", c.solver.damping, "weight of the old iterate in damped steps")->capture_default_str();
+  sub->add_option("--anderson", c.solver.anderson_memory, "Anderson memory (0: plain damped iteration)")->capture_default_str();
+}
+
+void add_simulation_flags(CLI::App* sub, CommonFlags& c) {
+  sub->add_option("--d", c.simulation.d, "input dimension of the simulated networks")->capture_default_str();
+  sub->add_option("--seeds", c.simulation.seeds.seeds, "independent seeds per point")->capture_default_str();
+  sub->add_option("--n-test", c.simulation.n_test, "fresh test samples per seed (0: model default)")->capture_default_str();
+  sub->add_option("--seed", c.simulation.seeds.base_seed, "base seed; seed i uses stream (seed, i)")->capture_default_str();
+  sub->add_option("--threads", c.simulation.seeds.threads, "worker threads (0: one per core)")->capture_default_str();
+}
+
+// Registers one subcommand per model under `parent`, with the model's parameters as flags.
+std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::string& kind, CommonFlags& c,
+                                               std::map<std::string, ModelFlags>& store) {
+  std::vector<ModelFlags*> out;
+  for (const auto& m : models()) {
+    if (kind != "curve" && m->simulated_outputs().empty()) continue;
+    ModelFlags& f = store[kind + "/" + m->name()];
+    f.model = m.get();
+    f.app = parent->add_subcommand(m->name(), m->description());
+    for (const auto& p : m->numbers())
+      f.app->add_option("--" + p.name, f.values[p.name], p.help + "; value or grid a:b:n[:log] or list")
+          ->default_str(format_default(p.default_value));
+    for (const auto& p : m->texts())
+      f.app->add_option("--" + p.name, f.values[p.name], p.help)->default_str(p.default_value);
+    f.app->add_option("--format", c.format, "output format")->check(CLI::IsMember({"csv", "json"}))->capture_default_str();
+    f.app->add_option("--output", c.output, "write the table to FILE (atomically) instead of stdout");
+    if (kind != "simulate") add_solver_flags(f.app, c);
+    if (kind != "curve") add_simulation_flags(f.app, c);
+    if (kind == "validate") {
+      f.app->add_option("--k-sigma", c.tolerance.k_sigma, "allowed standard errors")->capture_default_str();
+      f.app->add_option("--rel-tol", c.tolerance.rel_tol, "relative finite-size allowance (default: the model's)");
+    }
+    out.push_back(&f);
+  }
+  return out;
+}
+
+SweepSpec sweep_spec(const ModelFlags& f) {
+  SweepSpec spec;
+  for (const auto& p : f.model->numbers()) {
+    const CLI::Option* opt = f.app->get_option("--" + p.name);
+    if (opt->count() > 0) spec.grids[p.name] = parse_grid(f.values.at(p.name), p.name);
+  }
+  for (const auto& p : f.model->texts())
+    if (f.app->get_option("--" + p.name)->count() > 0) spec.texts[p.name] = f.values.at(p.name);
+  return spec;
+}
+
+std::string flag_name(const std::string& parameter, const CLI::App* app) {
+  if (app)
+    try {
+      app->get_option("--" + parameter);
+      return "--" + parameter;
+    } catch (const CLI::OptionNotFound&) {
+    }
+  return parameter;
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+void validate_common(const CommonFlags& c) {
+  if (c.simulation.d < 1) throw InvalidInput("d", "must be a positive whole number");
+  if (c.simulation.seeds.seeds < 1) throw InvalidInput("seeds", "must be at least 1");
+  if (c.simulation.n_test < 0) throw InvalidInput("n-test", "must be non-negative");
+  if (c.simulation.seeds.threads < 0) throw InvalidInput("threads", "must be non-negative");
+  if (!(c.solver.tolerance > 0.0)) throw InvalidInput("tolerance", "must be positive");
+  if (c.solver.max_iterations < 1) throw InvalidInput("max-iterations", "must be at least 1");
+  if (!(c.solver.damping >= 0.0 && c.solver.damping < 1.0)) throw InvalidInput("damping", "must be in [0, 1)");
+  if (c.solver.anderson_memory < 0) throw InvalidInput("anderson", "must be non-negative");
+  if (!(c.tolerance.k_sigma >= 0.0)) throw InvalidInput("k-sigma", "must be non-negative");
+}
+
+std::string solver_description(const SolverOptions& s) {
+  std::ostringstream o;
+  o << "tolerance=" << s.tolerance << " max_iterations=" << s.max_iterations << " damping=" << s.damping
+    << " anderson=" << s.anderson_memory;
+  return o.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rmtsolve " RMTSOLVE_VERSION ": learning curves of neural-network models in the proportional limit"};
+  app.set_version_flag("--version", std::string(RMTSOLVE_VERSION));
+  app.require_subcommand(1);
+  CommonFlags common;
+  std::map<std::string, ModelFlags> store;
+  std::map<std::string, std::vector<ModelFlags*>> by_kind;
+  for (const auto& [kind, help] : std::vector<std::pair<std::string, std::string>>{
+           {"curve", "print the theory learning curve of a model"},
+           {"simulate", "print the Monte Carlo table (mean, standard error over seeds)"},
+           {"validate", "theory and Monte Carlo side by side, with a verdict per point"}}) {
+    CLI::App* cmd = app.add_subcommand(kind, help);
+    cmd->require_subcommand(1);
+    by_kind[kind] = add_model_subcommands(cmd, kind, common, store);
+  }
+  CLI::App* list = app.add_subcommand("models", "list the models and their parameters");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "rmtsolve: error: " << e.what() << "\n";
+    return kInvalidInput;
+  }
+
+  if (list->parsed()) {
+    for (const auto& m : models()) {
+      std::cout << m->name() << ": " << m->description() << "\n";
+      for (const auto& p : m->numbers()) std::cout << "  --" << p.name << "  " << p.help << "\n";
+      for (const auto& p : m->texts()) std::cout << "  --" << p.name << "  " << p.help << "\n";
+    }
+    return 0;
+  }
+
+  std::string kind;
+  const ModelFlags* chosen = nullptr;
+  for (const auto& [k, flags] : by_kind)
+    for (const ModelFlags* f : flags)
+      if (f->app->parsed()) {
+        kind = k;
+        chosen = f;
+      }
+  try {
+    validate_common(common);
+    const SweepSpec spec = sweep_spec(*chosen);
+    SweepOutcome out;
+    if (kind == "curve") out = run_curve(*chosen->model, spec, common.solver);
+    if (kind == "simulate") out = run_simulation(*chosen->model, spec, common.simulation);
+    if (kind == "validate") out = run_validation(*chosen->model, spec, common.solver, common.simulation, common.tolerance);
+    out.table.metadata.emplace_back("command", command_line(argc, argv));
+    if (kind != "simulate") out.table.metadata.emplace_back("solver", solver_description(common.solver));
+    out.table.write(common.format, common.output);
+    for (const auto& note : out.notes) std::cerr << "rmtsolve: " << note << "\n";
+    if (out.failed_points > 0) {
+      std::cerr << "rmtsolve: " << out.failed_points << " of " << out.table.rows.size() << " points "
+                << (kind == "validate" ? "failed validation" : "did not converge") << "\n";
+      return kind == "validate" ? kValidationFailed : kNotConverged;
+    }
+  } catch (const InvalidInput& e) {
+    const std::string what = e.what();
+    const std::string flag = flag_name(e.parameter(), chosen ? chosen->app : nullptr);
+    std::cerr << "rmtsolve: error: " << (e.parameter().empty() ? what : flag + what.substr(e.parameter().size()))
+              << "\n";
+    return kInvalidInput;
+  } catch (const std::exception& e) {
+    std::cerr << "rmtsolve: error: " << e.what() << "\n";
+    return kInvalidInput;
+  }
+  return 0;
+}

@@ -1,0 +1,74 @@
+#include <cmath>
+
+#include "rf_ridge.hpp"
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/random_features.hpp"
+
+namespace rmtsolve::rf_ridge {
+namespace {
+
+Spec spec_of(const Point& pt) {
+  Spec s;
+  s.activation = pt.str("activation");
+  s.target = pt.str("target");
+  s.alpha = pt["alpha"];
+  s.beta = pt["beta"];
+  s.lambda = pt["lambda"];
+  s.noise = pt["noise"];
+  return s;
+}
+
+int size_from_ratio(double ratio, int d, const char* name) {
+  const double v = std::round(ratio * d);
+  if (v < 1.0 || v > 2e9) throw InvalidInput(name, "gives a size of " + std::to_string(v) + " at this d");
+  return static_cast<int>(v);
+}
+
+class RfModel final : public Model {
+ public:
+  std::string name() const override { return "rf"; }
+  std::string description() const override {
+    return "random-features ridge regression (Mei-Montanari), seed-free proportional limit";
+  }
+  std::vector<NumberParameter> numbers() const override {
+    return {{"alpha", "alpha = n/d, training samples per input dimension", 1.0, Domain::kPositive},
+            {"beta", "beta = p/d, random features per input dimension", 1.0, Domain::kPositive},
+            {"lambda", "lambda, ridge on the un-normalised squared loss (convention A)", 1e-2, Domain::kNonNegative},
+            {"noise", "Delta, label-noise variance", 0.0, Domain::kNonNegative}};
+  }
+  std::vector<TextParameter> texts() const override {
+    return {{"activation", "student activation sigma", "tanh"},
+            {"target", "target link sigma* of <theta,x>/sqrt(d) (hermite:c0,c1,... for any mix)", "linear"}};
+  }
+  std::vector<std::string> outputs() const override {
+    return {"test_error", "train_error", "kappa0", "kappa1", "kappa_star", "f1", "fstar", "df1", "df2", "nu0", "nu1"};
+  }
+  PointResult solve(const Point& pt, const SolverOptions& options, std::vector<double>&) const override {
+    const Result r = rf_ridge::solve(spec_of(pt), options);
+    return {{r.test_error, r.train_error, r.student.kappa0, r.student.kappa1, r.student.kappa_star,
+             r.target_linear, r.target_nonlinear, r.df1, r.df2, r.nu_in, r.nu_out},
+            r.summary};
+  }
+  std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
+  std::vector<mc::Estimate> simulate(const Point& pt, const SimulationOptions& o) const override {
+    const Spec s = spec_of(pt);
+    mc::RandomFeaturesSample sample{make_activation(s.activation, "activation"), make_activation(s.target, "target")};
+    sample.d = o.d;
+    sample.p = size_from_ratio(s.beta, o.d, "beta");
+    sample.n = size_from_ratio(s.alpha, o.d, "alpha");
+    sample.n_test = o.n_test > 0 ? o.n_test : 4000;
+    sample.lambda = s.lambda;
+    sample.noise = s.noise;
+    return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
+      const mc::RidgeErrors e = mc::simulate_random_features(sample, rng);
+      return std::vector<double>{e.test, e.train};
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_model() { return std::make_unique<RfModel>(); }
+
+}  // namespace rmtsolve::rf_ridge

@@ -1,0 +1,71 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rmtsolve/montecarlo/seeds.hpp"
+#include "rmtsolve/summary.hpp"
+
+namespace rmtsolve {
+
+/// Admissible values of a numeric parameter; checked for every grid value before any solve.
+enum class Domain { kPositive, kNonNegative, kAny, kPositiveInteger };
+
+struct NumberParameter {
+  std::string name;  // flag name without dashes, e.g. "alpha"
+  std::string help;  // symbol and meaning, e.g. "α = n/d, samples per input dimension"
+  double default_value = 0.0;
+  Domain domain = Domain::kPositive;
+};
+
+struct TextParameter {
+  std::string name, help, default_value;
+};
+
+/// One grid point: a value for every parameter of the model.
+struct Point {
+  std::map<std::string, double> number;
+  std::map<std::string, std::string> text;
+  double operator[](const std::string& name) const { return number.at(name); }
+  const std::string& str(const std::string& name) const { return text.at(name); }
+};
+
+struct PointResult {
+  std::vector<double> values;  // one per Model::outputs()
+  Summary summary;
+};
+
+struct SimulationOptions {
+  int d = 400;      // input dimension; other sizes follow from the ratios
+  int n_test = 0;   // 0: the model's default
+  mc::SeedOptions seeds;
+};
+
+/// An equation system as the sweep, the CLI and the Python module see it.  A model never iterates,
+/// sweeps or prints by itself: it solves (and optionally simulates) one point.
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string name() const = 0;
+  virtual std::string description() const = 0;
+  virtual std::vector<NumberParameter> numbers() const = 0;
+  virtual std::vector<TextParameter> texts() const = 0;
+  virtual std::vector<std::string> outputs() const = 0;
+  /// Theory at one point.  `warm` carries the model's state from the neighbouring point of a sweep
+  /// (empty at the first point).  Throws InvalidInput for inadmissible parameters.
+  virtual PointResult solve(const Point& point, const SolverOptions& options, std::vector<double>& warm) const = 0;
+
+  /// Outputs that the Monte Carlo estimates; names shared with outputs() are compared by validate.
+  virtual std::vector<std::string> simulated_outputs() const { return {}; }
+  virtual std::vector<mc::Estimate> simulate(const Point& point, const SimulationOptions& options) const;
+  /// Relative finite-size allowance used by validate on top of the statistical tolerance.
+  virtual double finite_size_allowance() const { return 0.02; }
+};
+
+/// All models, by name ("rf", "gcm", …).
+const std::vector<std::unique_ptr<Model>>& models();
+/// Throws InvalidInput("model", …) listing the known names.
+const Model& find_model(const std::string& name);
+
+}  // namespace rmtsolve

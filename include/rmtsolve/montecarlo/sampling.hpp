@@ -1,0 +1,18 @@
+#pragma once
+#include <Eigen/Dense>
+#include <random>
+
+#include "rmtsolve/activation.hpp"
+
+namespace rmtsolve::mc {
+
+/// rows × cols matrix of i.i.d. N(0, scale²) entries.
+Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale = 1.0);
+
+/// rows × cols matrix whose rows are i.i.d. uniform on the unit sphere of ℝ^cols.
+Eigen::MatrixXd unit_rows(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng);
+
+/// σ applied entrywise, in place.
+void apply_activation(const Activation& sigma, Eigen::MatrixXd& A);
+
+}  // namespace rmtsolve::mc

@@ -1,0 +1,46 @@
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rmtsolve/model.hpp"
+#include "rmtsolve/table.hpp"
+
+namespace rmtsolve {
+
+/// What to sweep: for every numeric parameter a grid (a single value if not swept), and a value
+/// for every text parameter.  At most two parameters may have more than one value; the longer grid
+/// is the inner loop, along which solutions are warm-started.
+struct SweepSpec {
+  std::map<std::string, std::vector<double>> grids;
+  std::map<std::string, std::string> texts;
+};
+
+/// Fills defaults and checks every value against the model's domains (InvalidInput naming the
+/// parameter), then returns the grid points in sweep order.
+std::vector<Point> expand(const Model& model, const SweepSpec& spec);
+
+struct SweepOutcome {
+  Table table;
+  int failed_points = 0;           // points whose solve did not converge
+  std::vector<std::string> notes;  // one line per failed point, for stderr
+};
+
+/// Theory curve: parameters, outputs, and the solver summary of every point.  Outputs of a point
+/// that did not converge are left empty; the other rows are unaffected.
+SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOptions& options);
+
+/// Monte Carlo table: parameters, then mean, standard error for each simulated output, and seeds.
+SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const SimulationOptions& options);
+
+/// Theory and Monte Carlo side by side.  A point passes when, for every shared output,
+/// |theory − mean| ≤ k_sigma · SE + rel_tol · |theory|.  `failed_points` counts failed verdicts
+/// and non-converged theory points.
+struct ValidationTolerance {
+  double k_sigma = 3.0;
+  double rel_tol = -1.0;  // < 0: the model's finite_size_allowance()
+};
+SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const SolverOptions& solver,
+                            const SimulationOptions& simulation, const ValidationTolerance& tolerance);
+
+}  // namespace rmtsolve

@@ -1,0 +1,25 @@
+#include "rmtsolve/montecarlo/sampling.hpp"
+
+namespace rmtsolve::mc {
+
+Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale) {
+  std::normal_distribution<double> normal(0.0, scale);
+  Eigen::MatrixXd A(rows, cols);
+  // Fill in storage order so that the stream maps to entries the same way on every platform.
+  double* a = A.data();
+  for (Eigen::Index i = 0; i < A.size(); ++i) a[i] = normal(rng);
+  return A;
+}
+
+Eigen::MatrixXd unit_rows(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng) {
+  Eigen::MatrixXd W = gaussian_matrix(rows, cols, rng);
+  W.rowwise().normalize();
+  return W;
+}
+
+void apply_activation(const Activation& sigma, Eigen::MatrixXd& A) {
+  double* a = A.data();
+  for (Eigen::Index i = 0; i < A.size(); ++i) a[i] = sigma.f(a[i]);
+}
+
+}  // namespace rmtsolve::mc

@@ -1,0 +1,211 @@
+#include "rmtsolve/sweep.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "rmtsolve/error.hpp"
+
+namespace rmtsolve {
+namespace {
+
+void check_domain(const NumberParameter& p, double v) {
+  std::ostringstream got;
+  got << v;
+  switch (p.domain) {
+    case Domain::kPositive:
+      if (!(v > 0.0)) throw InvalidInput(p.name, "must be positive, got " + got.str());
+      break;
+    case Domain::kNonNegative:
+      if (!(v >= 0.0)) throw InvalidInput(p.name, "must be non-negative, got " + got.str());
+      break;
+    case Domain::kPositiveInteger:
+      if (!(v >= 1.0) || v != std::floor(v)) throw InvalidInput(p.name, "must be a positive whole number, got " + got.str());
+      break;
+    case Domain::kAny:
+      break;
+  }
+  if (!std::isfinite(v)) throw InvalidInput(p.name, "must be finite");
+}
+
+std::string describe_point(const Model& model, const Point& point) {
+  std::ostringstream s;
+  for (const auto& p : model.numbers()) s << (s.tellp() ? " " : "") << p.name << "=" << point[p.name];
+  return s.str();
+}
+
+// The leading columns of every table: the full spec of each point.
+void add_parameter_columns(const Model& model, Table& t) {
+  for (const auto& p : model.numbers()) t.columns.push_back(p.name);
+}
+std::vector<Table::Cell> parameter_cells(const Model& model, const Point& point) {
+  std::vector<Table::Cell> row;
+  for (const auto& p : model.numbers()) row.emplace_back(point[p.name]);
+  return row;
+}
+
+void add_model_metadata(const Model& model, const SweepSpec& spec, Table& t) {
+  t.metadata.emplace_back("rmtsolve", RMTSOLVE_VERSION);
+  t.metadata.emplace_back("model", model.name());
+  for (const auto& [name, value] : spec.texts) t.metadata.emplace_back(name, value);
+}
+
+}  // namespace
+
+std::vector<Point> expand(const Model& model, const SweepSpec& spec) {
+  std::map<std::string, std::vector<double>> grids;
+  std::vector<std::string> swept;
+  for (const auto& p : model.numbers()) {
+    auto it = spec.grids.find(p.name);
+    auto values = it == spec.grids.end() ? std::vector<double>{p.default_value} : it->second;
+    if (values.empty()) throw InvalidInput(p.name, "empty grid");
+    for (double v : values) check_domain(p, v);
+    if (values.size() > 1) swept.push_back(p.name);
+    grids[p.name] = std::move(values);
+  }
+  for (const auto& [name, _] : spec.grids)
+    if (!grids.count(name)) throw InvalidInput(name, "not a parameter of model " + model.name());
+  if (swept.size() > 2)
+    throw InvalidInput(swept[2], "at most two parameters can be swept at once (also swept: " + swept[0] + ", " + swept[1] + ")");
+
+  Point base;
+  for (const auto& [name, values] : grids) base.number[name] = values.front();
+  for (const auto& p : model.texts()) {
+    auto it = spec.texts.find(p.name);
+    base.text[p.name] = it == spec.texts.end() ? p.default_value : it->second;
+  }
+  // The longer grid runs innermost so that warm starts follow the densest direction.
+  std::string outer, inner;
+  if (swept.size() == 1) inner = swept[0];
+  if (swept.size() == 2) {
+    const bool first_longer = grids[swept[0]].size() > grids[swept[1]].size();
+    inner = first_longer ? swept[0] : swept[1];
+    outer = first_longer ? swept[1] : swept[0];
+  }
+  const std::vector<double> single{0.0};
+  std::vector<Point> points;
+  for (double o : outer.empty() ? single : grids[outer]) {
+    for (double i : inner.empty() ? single : grids[inner]) {
+      Point pt = base;
+      if (!outer.empty()) pt.number[outer] = o;
+      if (!inner.empty()) pt.number[inner] = i;
+      points.push_back(std::move(pt));
+    }
+  }
+  return points;
+}
+
+SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOptions& options) {
+  const std::vector<Point> points = expand(model, spec);
+  SweepOutcome out;
+  Table& t = out.table;
+  add_model_metadata(model, spec, t);
+  add_parameter_columns(model, t);
+  for (const auto& o : model.outputs()) t.columns.push_back(o);
+  for (const char* c : {"converged", "reason", "iterations", "residual", "method"}) t.columns.emplace_back(c);
+  std::vector<double> warm;
+  for (const Point& pt : points) {
+    const PointResult r = model.solve(pt, options, warm);
+    auto row = parameter_cells(model, pt);
+    for (double v : r.values) row.emplace_back(r.summary.converged ? v : std::nan(""));
+    row.emplace_back(r.summary.converged ? 1.0 : 0.0);
+    row.emplace_back(std::string(to_string(r.summary.reason)));
+    row.emplace_back(static_cast<double>(r.summary.iterations));
+    row.emplace_back(r.summary.residual);
+    row.emplace_back(r.summary.method);
+    t.rows.push_back(std::move(row));
+    if (!r.summary.converged) {
+      ++out.failed_points;
+      out.notes.push_back("point " + describe_point(model, pt) + ": " + r.summary.brief());
+      warm.clear();  // do not carry a failed state to the next point
+    }
+  }
+  return out;
+}
+
+SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const SimulationOptions& options) {
+  const std::vector<Point> points = expand(model, spec);
+  SweepOutcome out;
+  Table& t = out.table;
+  add_model_metadata(model, spec, t);
+  t.metadata.emplace_back("d", std::to_string(options.d));
+  t.metadata.emplace_back("base_seed", std::to_string(options.seeds.base_seed));
+  add_parameter_columns(model, t);
+  for (const auto& o : model.simulated_outputs()) {
+    t.columns.push_back(o + "_mean");
+    t.columns.push_back(o + "_se");
+  }
+  t.columns.emplace_back("seeds");
+  for (const Point& pt : points) {
+    const auto est = model.simulate(pt, options);
+    auto row = parameter_cells(model, pt);
+    for (const auto& e : est) {
+      row.emplace_back(e.mean);
+      row.emplace_back(e.standard_error);
+    }
+    row.emplace_back(static_cast<double>(options.seeds.seeds));
+    t.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const SolverOptions& solver,
+                            const SimulationOptions& simulation, const ValidationTolerance& tolerance) {
+  const std::vector<Point> points = expand(model, spec);
+  const double rel = tolerance.rel_tol >= 0.0 ? tolerance.rel_tol : model.finite_size_allowance();
+  const auto outputs = model.outputs();
+  const auto simulated = model.simulated_outputs();
+  std::vector<std::pair<size_t, size_t>> shared;  // (theory index, simulation index)
+  for (size_t j = 0; j < simulated.size(); ++j)
+    for (size_t i = 0; i < outputs.size(); ++i)
+      if (outputs[i] == simulated[j]) shared.emplace_back(i, j);
+
+  SweepOutcome out;
+  Table& t = out.table;
+  add_model_metadata(model, spec, t);
+  t.metadata.emplace_back("d", std::to_string(simulation.d));
+  t.metadata.emplace_back("base_seed", std::to_string(simulation.seeds.base_seed));
+  t.metadata.emplace_back("tolerance", "|theory - mean| <= " + std::to_string(tolerance.k_sigma) +
+                                           " SE + " + std::to_string(rel) + " |theory|");
+  add_parameter_columns(model, t);
+  for (const auto& [i, j] : shared) {
+    const std::string& name = outputs[i];
+    for (const char* suffix : {"_theory", "_mean", "_se", "_z"}) t.columns.push_back(name + suffix);
+  }
+  t.columns.emplace_back("seeds");
+  t.columns.emplace_back("verdict");
+  std::vector<double> warm;
+  for (const Point& pt : points) {
+    const PointResult th = model.solve(pt, solver, warm);
+    const auto est = model.simulate(pt, simulation);
+    auto row = parameter_cells(model, pt);
+    bool pass = th.summary.converged;
+    std::string detail;
+    for (const auto& [i, j] : shared) {
+      const double theory = th.summary.converged ? th.values[i] : std::nan("");
+      const mc::Estimate& e = est[j];
+      const double gap = std::abs(theory - e.mean);
+      const double allowed = tolerance.k_sigma * e.standard_error + rel * std::abs(theory);
+      if (!(gap <= allowed)) {
+        pass = false;
+        detail += " " + outputs[i] + ": |" + std::to_string(theory) + " - " + std::to_string(e.mean) +
+                  "| > " + std::to_string(allowed) + ";";
+      }
+      row.emplace_back(theory);
+      row.emplace_back(e.mean);
+      row.emplace_back(e.standard_error);
+      row.emplace_back(e.standard_error > 0.0 ? (e.mean - theory) / e.standard_error : std::nan(""));
+    }
+    row.emplace_back(static_cast<double>(simulation.seeds.seeds));
+    row.emplace_back(std::string(pass ? "PASS" : "FAIL"));
+    t.rows.push_back(std::move(row));
+    if (!pass) {
+      ++out.failed_points;
+      out.notes.push_back("point " + describe_point(model, pt) + ": " +
+                          (th.summary.converged ? "FAIL" + detail : th.summary.brief()));
+    }
+    if (!th.summary.converged) warm.clear();
+  }
+  return out;
+}
+
+}  // namespace rmtsolve

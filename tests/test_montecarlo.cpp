@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "equations/rf_ridge/rf_ridge.hpp"
+#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/ridge.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
+#include "rmtsolve/montecarlo/seeds.hpp"
+
+using namespace rmtsolve;
+
+namespace {
+
+// Statistical tolerance of every MC-vs-theory check here: 3 standard errors over the seeds plus a
+// 2 % finite-size allowance (the O(1/d) corrections at d = 300 measured below 1 %).
+constexpr double kSigmas = 3.0, kFiniteSize = 0.02;
+
+void expect_agreement(const Point& pt, int d, int seeds) {
+  const Model& rf = find_model("rf");
+  std::vector<double> warm;
+  const PointResult th = rf.solve(pt, {}, warm);
+  ASSERT_TRUE(th.summary.converged);
+  SimulationOptions o;
+  o.d = d;
+  o.seeds.seeds = seeds;
+  const auto mc = rf.simulate(pt, o);
+  for (int k = 0; k < 2; ++k) {
+    const double theory = th.values[static_cast<size_t>(k)];
+    EXPECT_LE(std::abs(mc[k].mean - theory), kSigmas * mc[k].standard_error + kFiniteSize * theory)
+        << (k ? "train" : "test") << " theory " << theory << " MC " << mc[k].mean << " ± " << mc[k].standard_error
+        << " at alpha=" << pt["alpha"] << " beta=" << pt["beta"] << " " << pt.str("activation");
+  }
+}
+
+Point rf_point(const std::string& act, double alpha, double beta, double lambda, double noise,
+               const std::string& target = "linear") {
+  Point p;
+  p.number = {{"alpha", alpha}, {"beta", beta}, {"lambda", lambda}, {"noise", noise}};
+  p.text = {{"activation", act}, {"target", target}};
+  return p;
+}
+
+}  // namespace
+
+TEST(MonteCarlo, RandomFeaturesAgreeWithTheoryTanh) {
+  expect_agreement(rf_point("tanh", 0.5, 2.0, 1e-2, 0.25), 300, 8);
+  expect_agreement(rf_point("tanh", 2.5, 2.0, 1e-2, 0.25), 300, 8);
+}
+
+TEST(MonteCarlo, RandomFeaturesAgreeWithTheoryReluAndNonlinearTarget) {
+  // ReLU has κ0 ≠ 0 and the target has a mean and a non-linear part: all three enter the theory.
+  expect_agreement(rf_point("relu", 1.5, 1.0, 0.1, 0.1, "hermite:0.3,1,0.4"), 300, 8);
+  expect_agreement(rf_point("erf", 1.0, 0.5, 1e-3, 0.0, "tanh"), 300, 8);
+}
+
+TEST(MonteCarlo, SeedsAreReproducibleAndThreadIndependent) {
+  auto trial = [](std::mt19937_64& rng) {
+    const Eigen::MatrixXd A = mc::gaussian_matrix(30, 20, rng);
+    return std::vector<double>{A.sum(), A.squaredNorm()};
+  };
+  mc::SeedOptions one{6, 42, 1}, two{6, 42, 2}, other{6, 43, 2};
+  const auto a = mc::run_seeds(one, trial), b = mc::run_seeds(two, trial), c = mc::run_seeds(other, trial);
+  EXPECT_EQ(a[0].mean, b[0].mean);
+  EXPECT_EQ(a[1].standard_error, b[1].standard_error);
+  EXPECT_NE(a[0].mean, c[0].mean);
+  EXPECT_EQ(a[0].seeds, 6);
+}
+
+TEST(MonteCarlo, RidgePrimalAndDualAgree) {
+  std::mt19937_64 rng(3);
+  const Eigen::MatrixXd F = mc::gaussian_matrix(50, 80, rng);
+  const Eigen::VectorXd y = mc::gaussian_matrix(50, 1, rng);
+  const Eigen::VectorXd dual = mc::ridge_readout(F, y, 0.3);
+  const Eigen::VectorXd direct =
+      (F.transpose() * F + 0.3 * Eigen::MatrixXd::Identity(80, 80)).ldlt().solve(F.transpose() * y);
+  EXPECT_LT((dual - direct).norm(), 1e-10 * direct.norm());
+  const Eigen::MatrixXd G = F.transpose();  // 80 × 50: primal branch
+  const Eigen::VectorXd z = mc::gaussian_matrix(80, 1, rng);
+  const Eigen::VectorXd primal = mc::ridge_readout(G, z, 0.3);
+  const Eigen::VectorXd check = G.transpose() * (G * G.transpose() + 0.3 * Eigen::MatrixXd::Identity(80, 80)).ldlt().solve(z);
+  EXPECT_LT((primal - check).norm(), 1e-10 * check.norm());
+  // λ = 0, under-determined: the minimum-norm interpolator.
+  const Eigen::VectorXd minnorm = mc::ridge_readout(F, y, 0.0);
+  EXPECT_LT((F * minnorm - y).norm(), 1e-9);
+  EXPECT_LT((minnorm - F.transpose() * (F * F.transpose()).ldlt().solve(y)).norm(), 1e-8);
+}
