@@ -401,7 +401,7 @@ std::vector<std::string_view> split_fields(std::string_view line, std::size_t li
   return fields;
 }
 
-enum class Parsed { kNumber, kNotNumber, kOverflow };
+enum class Parsed { kNumber, kNotNumber, kOutOfRange };
 
 // from_chars is locale-independent; it rejects a leading '+', which data files do contain.
 Parsed parse_number(std::string_view s, double& value) {
@@ -410,9 +410,13 @@ Parsed parse_number(std::string_view s, double& value) {
   if (end != s.data() + s.size()) return Parsed::kNotNumber;
   if (ec == std::errc::result_out_of_range) {
     // libstdc++ reports underflow as out of range too; strtod tells overflow (inf) from
-    // underflow (a denormal or zero, which is a legitimate value).
-    value = std::strtod(std::string(s).c_str(), nullptr);
-    return std::isinf(value) ? Parsed::kOverflow : Parsed::kNumber;
+    // underflow (a denormal or zero, which is a legitimate value).  strtod follows the C locale
+    // setting, so unless it consumed the whole field its answer is not trusted.
+    const std::string copy(s);
+    char* stop = nullptr;
+    value = std::strtod(copy.c_str(), &stop);
+    const bool whole = stop == copy.c_str() + copy.size();
+    return whole && !std::isinf(value) ? Parsed::kNumber : Parsed::kOutOfRange;
   }
   return ec == std::errc() ? Parsed::kNumber : Parsed::kNotNumber;
 }
@@ -472,9 +476,9 @@ class TextTable {
       case Parsed::kNotNumber:
         ctx_.fail("non-numeric entry " + in_quotes(field) + " at " + where(line_no, column) +
                   (header_line_ || rows_ ? "" : " (a header must have no numeric field)"));
-      case Parsed::kOverflow:
+      case Parsed::kOutOfRange:
         ctx_.fail("value " + in_quotes(field) + " at " + where(line_no, column) +
-                  " overflows a double");
+                  " is outside the range of a double");
       case Parsed::kNumber: break;
     }
     if (!std::isfinite(v))
@@ -530,12 +534,19 @@ std::string lower_extension(const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+// Byte-for-byte what numpy.save writes (numpy/lib/format.py, _write_array_header and
+// _wrap_header), so files can be compared with cmp against numpy's own output.
 std::string npy_v1_header(Index rows, Index cols) {
-  std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::to_string(rows) +
-                     ", " + std::to_string(cols) + "), }";
-  // The spec pads with spaces and a final newline so the data starts on a 64-byte boundary.
+  const std::string first_dim = std::to_string(rows);
+  std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + first_dim + ", " +
+                     std::to_string(cols) + "), }";
+  // numpy reserves room for the growth axis to reach 21 digits, so the header can be rewritten
+  // in place when data is appended.
+  dict.append(first_dim.size() < 21 ? 21 - first_dim.size() : 0, ' ');
+  // Spaces and a final newline put the data on a 64-byte boundary; numpy pads a full 64 bytes
+  // when the header happens to be aligned already.
   const std::size_t unpadded = kNpyMagicLength + 2 + 2 + dict.size() + 1;
-  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict.append(64 - unpadded % 64, ' ');
   dict += '\n';
   std::string out(kNpyMagic, kNpyMagicLength);
   out += '\x01';

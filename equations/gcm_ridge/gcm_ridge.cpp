@@ -95,6 +95,7 @@ Result solve(const Problem& problem, const Setting& point, Method method, const 
     r.df2 = de.df2;
     r.summary = de.summary;
     if (point.lambda > 0.0) overlaps_from_kappa(s, n, point.lambda, r);
+    else r.V = r.q = r.m = std::nan("");  // V = nκ/λ − 1 is infinite: no overlaps to report
     return r;
   }
   if (!(point.lambda > 0.0)) throw InvalidInput("lambda", "the iteration method needs lambda > 0 (use --method root)");

@@ -142,6 +142,15 @@ int main(int argc, char** argv) {
   }
   CLI::App* list = app.add_subcommand("models", "list the models and their parameters");
 
+  // CLI11 would only say "a subcommand is required" for a misspelt model name.
+  if (argc >= 3 && by_kind.count(argv[1]) && argv[2][0] != '-') {
+    try {
+      find_model(argv[2]);
+    } catch (const InvalidInput& e) {
+      std::cerr << "rmtsolve: error: " << e.what() << "\n";
+      return kInvalidInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,174 @@
+// End-to-end tests of the rmtsolve binary: exit codes, messages and tables as a user sees them.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "rmtsolve/matrix_io.hpp"
+
+namespace {
+
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+CliRun run_cli(const std::string& args) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string out = (dir / "rmtsolve_cli_out").string(), err = (dir / "rmtsolve_cli_err").string();
+  const std::string cmd = std::string(RMTSOLVE_CLI) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+int data_lines(const std::string& csv) {
+  int n = 0;
+  std::istringstream in(csv);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') ++n;
+  return n - 1;  // header
+}
+
+bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
+
+}  // namespace
+
+TEST(Cli, CurvePrintsOneRowPerGridPoint) {
+  const CliRun r = run_cli("curve rf --activation tanh --alpha 0.2:4:20 --beta 2 --lambda 1e-2 --noise 0.25");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(data_lines(r.out), 20);
+  EXPECT_NE(r.out.find("alpha,beta,lambda,noise,test_error,train_error"), std::string::npos);
+  EXPECT_NE(r.out.find("# command: "), std::string::npos);
+}
+
+TEST(Cli, TwoParameterSweepAndJson) {
+  const CliRun r = run_cli("curve rf --alpha 0.5:2:4 --lambda 1e-3,1e-1 --format json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["rows"].size(), 8u);
+  EXPECT_EQ(doc["metadata"]["model"], "rf");
+  // Longer grid innermost: α runs fastest, λ is constant over the first four rows.
+  EXPECT_DOUBLE_EQ(doc["rows"][0]["lambda"].get<double>(), 1e-3);
+  EXPECT_DOUBLE_EQ(doc["rows"][3]["lambda"].get<double>(), 1e-3);
+  EXPECT_DOUBLE_EQ(doc["rows"][1]["alpha"].get<double>(), 1.0);
+  for (const auto& row : doc["rows"]) EXPECT_GT(row["test_error"].get<double>(), 0.0);
+}
+
+TEST(Cli, OutputFileIsWritten) {
+  const auto path = std::filesystem::temp_directory_path() / "rmtsolve_cli_curve.csv";
+  std::filesystem::remove(path);
+  const CliRun r = run_cli("curve rf --alpha 1:2:3 --output " + path.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(data_lines(slurp(path.string())), 3);
+  EXPECT_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+}
+
+TEST(Cli, BadInputGetsOneLineErrorNamingTheFlag) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"curve rf --alpha -1", "--alpha"},
+      {"curve rf --alpha 0", "--alpha"},
+      {"curve rf --beta 0:2:3", "--beta"},
+      {"curve rf --lambda -0.1", "--lambda"},
+      {"curve rf --noise nan", "--noise"},
+      {"curve rf --alpha 0.2:4", "--alpha"},
+      {"curve rf --alpha 1:2:x", "--alpha"},
+      {"curve rf --alpha 1,,2", "--alpha"},
+      {"curve rf --activation swish", "--activation"},
+      {"curve rf --target hermite:1,a", "--target"},
+      {"curve rf --alpha 1:2:3 --beta 1:2:3 --lambda 1,2", "--"},
+      {"curve rf --format xml", "--format"},
+      {"curve rf --bogus 1", "bogus"},
+      {"curve nosuchmodel", "nosuchmodel"},
+      {"simulate rf --d 0", "--d"},
+      {"simulate rf --seeds 0", "--seeds"},
+      {"curve gcm --omega /nonexistent.npy --phi /nonexistent.npy --psi /nonexistent.npy", "--psi"},
+      {"curve gcm", "--spectrum"},
+  };
+  for (const auto& [args, flag] : cases) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_TRUE(one_line(r.err)) << args << ": '" << r.err << "'";
+    EXPECT_NE(r.err.find(flag), std::string::npos) << args << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << args;
+  }
+}
+
+TEST(Cli, NonConvergedPointKeepsOtherRowsAndExitsThree) {
+  // λ = 0 at α = β is the interpolation threshold: that point diverges, its neighbours are fine.
+  const CliRun r = run_cli("curve rf --alpha 1,2,3 --beta 2 --lambda 0");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(data_lines(r.out), 3);
+  EXPECT_NE(r.out.find("divergent"), std::string::npos);
+  EXPECT_NE(r.err.find("alpha=2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 of 3 points"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SolverBudgetExhaustionIsReported) {
+  const CliRun r = run_cli("curve rf --alpha 0.5,1.5 --max-iterations 1");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.out.find("max_iterations"), std::string::npos);
+  EXPECT_NE(r.err.find("did not converge"), std::string::npos);
+}
+
+TEST(Cli, SimulateAndValidate) {
+  const CliRun s = run_cli("simulate rf --alpha 0.5,2 --beta 1.5 --d 120 --seeds 4");
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_EQ(data_lines(s.out), 2);
+  EXPECT_NE(s.out.find("test_error_mean,test_error_se"), std::string::npos);
+
+  const CliRun v = run_cli("validate rf --alpha 0.5,2 --beta 1.5 --lambda 0.05 --noise 0.25 --d 250 --seeds 6");
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("PASS"), std::string::npos);
+  // With no allowance at all the same comparison must fail and say so.
+  const CliRun strict = run_cli("validate rf --alpha 0.5,2 --beta 1.5 --lambda 0.05 --noise 0.25 --d 250 --seeds 6 --k-sigma 0 --rel-tol 0");
+  EXPECT_EQ(strict.code, 1);
+  EXPECT_NE(strict.out.find("FAIL"), std::string::npos);
+}
+
+TEST(Cli, GcmFromFilesAndSpectrum) {
+  const auto dir = std::filesystem::temp_directory_path() / "rmtsolve_cli_gcm";
+  std::filesystem::create_directories(dir);
+  const int p = 60;
+  rmtsolve::write_npy((dir / "omega.npy").string(), Eigen::MatrixXd::Identity(p, p));
+  rmtsolve::write_npy((dir / "phi.npy").string(), Eigen::MatrixXd::Identity(p, p));
+  rmtsolve::write_npy((dir / "psi.npy").string(), Eigen::MatrixXd::Identity(p, p));
+  const std::string files = " --omega " + (dir / "omega.npy").string() + " --phi " + (dir / "phi.npy").string() +
+                            " --psi " + (dir / "psi.npy").string();
+  const CliRun m = run_cli("curve gcm" + files + " --alpha 0.5,1.5 --lambda 0 --noise 0.25");
+  ASSERT_EQ(m.code, 0) << m.err;
+  // Isotropic ridgeless closed forms: 1 − α + 0.25/(1 − α) at α = 0.5, 0.25 α/(α − 1) at 1.5.
+  EXPECT_NE(m.out.find("\n0.5,0,0.25,1,1,"), std::string::npos) << m.out;
+  EXPECT_NE(m.out.find("\n1.5,0,0.25,1,0.75,"), std::string::npos) << m.out;
+  {
+    std::ofstream f(dir / "spectrum.csv");
+    f << "omega,t\n";
+    f.precision(17);
+    for (int j = 0; j < p; ++j) f << "1," << 1.0 / p << "\n";
+  }
+  const CliRun s = run_cli("curve gcm --spectrum " + (dir / "spectrum.csv").string() + " --alpha 0.5,1.5 --lambda 0 --noise 0.25");
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("\n1.5,0,0.25,1,0.75,"), std::string::npos) << s.out;
+  const CliRun both = run_cli("curve gcm --spectrum " + (dir / "spectrum.csv").string() + files);
+  EXPECT_EQ(both.code, 2);
+  const CliRun v = run_cli("validate gcm" + files + " --alpha 0.5,2 --lambda 0.1 --noise 0.25 --seeds 6");
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
+}
+
+TEST(Cli, HelpListsModelFlags) {
+  const CliRun r = run_cli("curve rf --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* flag : {"--alpha", "--beta", "--lambda", "--noise", "--activation", "--target", "--format", "--output"})
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+}
