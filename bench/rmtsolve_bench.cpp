@@ -1,0 +1,93 @@
+// Benchmarks: theory curves (points per second) and the Monte Carlo pipeline against a plain dgemm
+// measured in the same run.  Run: build/bench/rmtsolve_bench  (numbers in bench/README.md).
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <random>
+
+#include "equations/gcm_ridge/gcm_ridge.hpp"
+#include "equations/rf_ridge/rf_ridge.hpp"
+#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/random_features.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
+#include "rmtsolve/sweep.hpp"
+
+using namespace rmtsolve;
+
+namespace {
+
+// A 100-point α sweep of the rf model through the same path as `rmtsolve curve rf`.
+void BM_RfCurve100(benchmark::State& state) {
+  const Model& rf = find_model("rf");
+  SweepSpec spec;
+  for (int i = 0; i < 100; ++i) spec.grids["alpha"].push_back(0.05 + 0.05 * i);
+  spec.grids["beta"] = {2.0};
+  spec.grids["lambda"] = {1e-3};
+  spec.grids["noise"] = {0.25};
+  spec.texts["activation"] = state.range(0) ? "relu" : "tanh";
+  for (auto _ : state) benchmark::DoNotOptimize(run_curve(rf, spec, {}).table.rows.size());
+  state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_RfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond);
+
+// GCM ridge: one eigen-decomposition of a p × p covariance, then 100 points by the scalar root
+// (range 1 = 0) or by the (V, q, m) state evolution that GCMProject iterates (range 1 = 1).
+void BM_GcmCurve100(benchmark::State& state) {
+  const int p = static_cast<int>(state.range(0));
+  std::mt19937_64 rng(1);
+  const Eigen::MatrixXd A = mc::gaussian_matrix(p, p, rng, 1.0 / std::sqrt(double(p)));
+  gcm_ridge::Covariances c{Eigen::MatrixXd::Identity(p, p), 0.8 * A.transpose(),
+                           0.64 * A * A.transpose() + 0.36 * Eigen::MatrixXd::Identity(p, p)};
+  const auto method = state.range(1) ? gcm_ridge::Method::kIteration : gcm_ridge::Method::kRoot;
+  SolverOptions o;
+  o.anderson_memory = 0;  // the plain damped iteration of the source code
+  o.tolerance = 1e-10;
+  o.max_iterations = 100000;
+  for (auto _ : state) {
+    const auto problem = gcm_ridge::Problem::from_covariances(c);
+    Eigen::VectorXd warm;
+    for (int i = 0; i < 100; ++i)
+      benchmark::DoNotOptimize(gcm_ridge::solve(problem, {0.05 + 0.05 * i, 1e-2, 0.1}, method, o, &warm).test_error);
+  }
+}
+BENCHMARK(BM_GcmCurve100)->Args({500, 0})->Args({500, 1})->Args({1000, 0})->ArgNames({"p", "iteration"})->Unit(benchmark::kMillisecond);
+
+// Floating-point work of one random-features ridge sample: features of the training and test
+// sets (2ndp each) and the p×p or n×n Gram matrix (syrk, min(n,p)² max(n,p)).
+double rf_flops(int d, int p, int n, int n_test) {
+  const double big = std::max(n, p), small = std::min(n, p);
+  return 2.0 * double(n) * d * p + 2.0 * double(n_test) * d * p + small * small * big + 2.0 * double(n_test) * p;
+}
+
+void BM_MonteCarloRf(benchmark::State& state) {
+  const int d = static_cast<int>(state.range(0));
+  mc::RandomFeaturesSample s{make_activation("tanh"), make_activation("linear")};
+  s.d = d;
+  s.p = 2 * d;
+  s.n = 2 * d;
+  s.n_test = 4 * d;
+  s.lambda = 1e-2;
+  std::mt19937_64 rng(1);
+  for (auto _ : state) benchmark::DoNotOptimize(mc::simulate_random_features(s, rng).test);
+  state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * rf_flops(d, s.p, s.n, s.n_test),
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_MonteCarloRf)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
+
+// The BLAS ceiling for the same shapes: C (2d × 2d) = X (2d × d) · Wᵀ (d × 2d).
+void BM_Dgemm(benchmark::State& state) {
+  const int d = static_cast<int>(state.range(0)), m = 2 * d;
+  std::mt19937_64 rng(1);
+  const Eigen::MatrixXd X = mc::gaussian_matrix(m, d, rng), W = mc::gaussian_matrix(m, d, rng);
+  Eigen::MatrixXd C(m, m);
+  for (auto _ : state) {
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, m, m, d, 1.0, X.data(), m, W.data(), m, 0.0, C.data(), m);
+    benchmark::DoNotOptimize(C.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2e-9 * double(m) * m * d, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Dgemm)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
