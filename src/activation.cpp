@@ -70,10 +70,16 @@ Activation polynomial(std::string name, std::vector<double> he_coeffs) {
   }
   a.polynomial_degree = degree;
   a.odd = odd;
-  a.f = [c = std::move(he_coeffs)](double x) {
+  a.f = [c = he_coeffs](double x) {
     double y = 0.0;
     for (size_t k = 0; k < c.size(); ++k)
       if (c[k] != 0.0) y += c[k] * hermite_he(static_cast<int>(k), x);
+    return y;
+  };
+  a.df = [c = std::move(he_coeffs)](double x) {  // He_k′ = k He_{k−1}
+    double y = 0.0;
+    for (size_t k = 1; k < c.size(); ++k)
+      if (c[k] != 0.0) y += c[k] * static_cast<double>(k) * hermite_he(static_cast<int>(k) - 1, x);
     return y;
   };
   return a;
@@ -105,13 +111,16 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.closed_form = [](double m, double s) { return GaussianMoments{m, 1.0, m * m + s * s}; };
   } else if (spec == "tanh") {
     a.f = [](double x) { return std::tanh(x); };
+    a.df = [](double x) { return 1.0 - std::tanh(x) * std::tanh(x); };
     a.odd = true;
   } else if (spec == "erf") {
     a.f = [](double x) { return boost::math::erf(x); };
+    a.df = [](double x) { return 2.0 / root_pi<double>() * std::exp(-x * x); };
     a.closed_form = erf_moments;
     a.odd = true;
   } else if (spec == "relu") {
     a.f = [](double x) { return x > 0.0 ? x : 0.0; };
+    a.df = [](double x) { return x > 0.0 ? 1.0 : 0.0; };
     a.kinks = {0.0};
     a.closed_form = relu_moments;
   } else if (spec == "sign") {
@@ -121,11 +130,17 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.odd = true;
   } else if (spec == "sigmoid") {
     a.f = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+    a.df = [](double x) {
+      const double s = 1.0 / (1.0 + std::exp(-x));
+      return s * (1.0 - s);
+    };
   } else if (spec == "softplus") {
     // log1p(e^x) overflows for large x; x + log1p(e^{-x}) does not.
     a.f = [](double x) { return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); };
+    a.df = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
   } else if (spec == "gelu") {
     a.f = [](double x) { return x * 0.5 * boost::math::erfc(-x / root_two<double>()); };
+    a.df = [](double x) { return 0.5 * boost::math::erfc(-x / root_two<double>()) + x * normal_pdf(x); };
   } else if (spec == "quadratic") {
     a = polynomial(spec, {1.0, 0.0, 1.0});  // x² = He2 + He0
   } else if (spec == "cubic") {

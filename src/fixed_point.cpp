@@ -124,6 +124,7 @@ bool hybrid_newton(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptio
   for (size_t i = 0; i < n; ++i) x[static_cast<Eigen::Index>(i)] = gsl_vector_get(solver->x, i);
   Eigen::VectorXd g(x.size());
   G(x, g);
+  ++s.evaluations;
   s.residual = (g - x).cwiseAbs().maxCoeff();
   return std::isfinite(s.residual);
 }

@@ -36,6 +36,15 @@ double integrate_segments(const std::function<double(double)>& g, std::vector<do
   return total;
 }
 
+// φ(z)·h(z).  exp_sinh samples abscissae far out in the tail (|z| ~ 1e100 and beyond) where φ
+// underflows to 0 while a polynomial factor (He_k, σ² of a polynomial) overflows to ±inf; 0·inf would
+// be NaN and abort the quadrature, but the true integrand there is 0.
+template <class H>
+double density_times(double z, H&& h) {
+  const double w = one_div_root_two_pi<double>() * std::exp(-0.5 * z * z);
+  return w == 0.0 ? 0.0 : w * h(z);
+}
+
 void require_positive_scale(double s) {
   if (!(s > 0.0) || !std::isfinite(s))
     throw InvalidInput("variance", "Gaussian scale must be positive and finite");
@@ -80,7 +89,7 @@ double gaussian_expectation(const std::function<double(double)>& f, double m, do
   std::vector<double> cuts{0.0};
   for (double x : kinks) cuts.push_back((x - m) / s);
   return integrate_segments(
-      [&](double z) { return one_div_root_two_pi<double>() * std::exp(-0.5 * z * z) * f(m + s * z); },
+      [&](double z) { return density_times(z, [&](double t) { return f(m + s * t); }); },
       cuts);
 }
 
@@ -89,7 +98,7 @@ GaussianMoments gaussian_moments_by_quadrature(const Activation& sigma, double m
   const auto cuts = z_cuts(sigma, m, s);
   auto weighted = [&](auto&& h) {
     return integrate_segments(
-        [&](double z) { return one_div_root_two_pi<double>() * std::exp(-0.5 * z * z) * h(z); },
+        [&](double z) { return density_times(z, h); },
         cuts);
   };
   GaussianMoments mo;

@@ -2,6 +2,7 @@
 
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
+#include "equations/srf/srf.hpp"
 #include "rmtsolve/error.hpp"
 
 namespace rmtsolve {
@@ -15,6 +16,7 @@ const std::vector<std::unique_ptr<Model>>& models() {
     std::vector<std::unique_ptr<Model>> v;
     v.push_back(rf_ridge::make_model());
     v.push_back(gcm_ridge::make_model());
+    v.push_back(srf::make_model());
     return v;
   }();
   return all;

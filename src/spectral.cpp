@@ -2,6 +2,7 @@
 
 #include <lapacke.h>
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +20,17 @@ SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& A, bool with_vectors) {
   if (info != 0) throw std::runtime_error("LAPACK dsyevd failed, info = " + std::to_string(info));
   if (!with_vectors) out.vectors.resize(0, 0);
   return out;
+}
+
+double MarchenkoPastur::stieltjes(double z) const {
+  const double a = z - c * (1.0 - beta);
+  const double disc = std::sqrt(a * a - 4.0 * beta * c * z);
+  // g = (−a − disc)/(2βcz) = 2/(disc − a): the second form has no cancellation when a ≤ 0.
+  return a <= 0.0 ? 2.0 / (disc - a) : -(a + disc) / (2.0 * beta * c * z);
+}
+
+double MarchenkoPastur::stieltjes_derivative(double z, double g) const {
+  return -(beta * c * g * g + g) / (2.0 * beta * c * z * g + z - c * (1.0 - beta));
 }
 
 }  // namespace rmtsolve

@@ -151,7 +151,6 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
 SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const SolverOptions& solver,
                             const SimulationOptions& simulation, const ValidationTolerance& tolerance) {
   const std::vector<Point> points = expand(model, spec);
-  const double rel = tolerance.rel_tol >= 0.0 ? tolerance.rel_tol : model.finite_size_allowance();
   const auto outputs = model.outputs();
   const auto simulated = model.simulated_outputs();
   std::vector<std::pair<size_t, size_t>> shared;  // (theory index, simulation index)
@@ -164,13 +163,15 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
   add_model_metadata(model, spec, t);
   t.metadata.emplace_back("d", std::to_string(simulation.d));
   t.metadata.emplace_back("base_seed", std::to_string(simulation.seeds.base_seed));
-  t.metadata.emplace_back("tolerance", "|theory - mean| <= " + std::to_string(tolerance.k_sigma) +
-                                           " SE + " + std::to_string(rel) + " |theory|");
+  t.metadata.emplace_back("tolerance", "-(k SE + below |theory|) <= mean - theory <= k SE + above |theory|, k = " +
+                                           std::to_string(tolerance.k_sigma));
   add_parameter_columns(model, t);
   for (const auto& [i, j] : shared) {
     const std::string& name = outputs[i];
     for (const char* suffix : {"_theory", "_mean", "_se", "_z"}) t.columns.push_back(name + suffix);
   }
+  t.columns.emplace_back("allow_below");
+  t.columns.emplace_back("allow_above");
   t.columns.emplace_back("seeds");
   t.columns.emplace_back("verdict");
   std::vector<double> warm;
@@ -178,23 +179,29 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
     const PointResult th = model.solve(pt, solver, warm);
     const auto est = model.simulate(pt, simulation);
     auto row = parameter_cells(model, pt);
+    const Allowance allow = tolerance.rel_tol >= 0.0 ? Allowance{tolerance.rel_tol, tolerance.rel_tol}
+                                                     : model.finite_size_allowance(pt);
     bool pass = th.summary.converged;
     std::string detail;
     for (const auto& [i, j] : shared) {
       const double theory = th.summary.converged ? th.values[i] : std::nan("");
       const mc::Estimate& e = est[j];
-      const double gap = std::abs(theory - e.mean);
-      const double allowed = tolerance.k_sigma * e.standard_error + rel * std::abs(theory);
-      if (!(gap <= allowed)) {
+      const double gap = e.mean - theory;
+      const double statistical = tolerance.k_sigma * e.standard_error;
+      const double allowed = gap >= 0.0 ? statistical + allow.above * std::abs(theory)
+                                        : statistical + allow.below * std::abs(theory);
+      if (!(std::abs(gap) <= allowed)) {
         pass = false;
-        detail += " " + outputs[i] + ": |" + std::to_string(theory) + " - " + std::to_string(e.mean) +
-                  "| > " + std::to_string(allowed) + ";";
+        detail += " " + outputs[i] + ": MC " + std::to_string(e.mean) + " vs theory " + std::to_string(theory) +
+                  ", gap " + std::to_string(gap) + " exceeds " + std::to_string(allowed) + ";";
       }
       row.emplace_back(theory);
       row.emplace_back(e.mean);
       row.emplace_back(e.standard_error);
       row.emplace_back(e.standard_error > 0.0 ? (e.mean - theory) / e.standard_error : std::nan(""));
     }
+    row.emplace_back(allow.below);
+    row.emplace_back(allow.above);
     row.emplace_back(static_cast<double>(simulation.seeds.seeds));
     row.emplace_back(std::string(pass ? "PASS" : "FAIL"));
     t.rows.push_back(std::move(row));

@@ -20,6 +20,7 @@ struct GaussianMoments {
 struct Activation {
   std::string name;
   std::function<double(double)> f;
+  std::function<double(double)> df;  // σ′ (almost everywhere); empty where σ′ is not a function (sign)
   std::vector<double> kinks;  // points where σ or σ' jumps; quadrature splits there
   std::optional<std::function<GaussianMoments(double m, double s)>> closed_form;
   int polynomial_degree = -1;  // ≥ 0 for polynomials

@@ -34,11 +34,12 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
 SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const SimulationOptions& options);
 
 /// Theory and Monte Carlo side by side.  A point passes when, for every shared output,
-/// |theory − mean| ≤ k_sigma · SE + rel_tol · |theory|.  `failed_points` counts failed verdicts
-/// and non-converged theory points.
+/// −(k·SE + below·|theory|) ≤ mean − theory ≤ k·SE + above·|theory|, with (below, above) the
+/// model's finite-size allowance or rel_tol on both sides if given.  `failed_points` counts failed
+/// verdicts and non-converged theory points.
 struct ValidationTolerance {
   double k_sigma = 3.0;
-  double rel_tol = -1.0;  // < 0: the model's finite_size_allowance()
+  double rel_tol = -1.0;  // < 0: the model's finite_size_allowance(point)
 };
 SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const SolverOptions& solver,
                             const SimulationOptions& simulation, const ValidationTolerance& tolerance);

@@ -2,6 +2,7 @@
 #include <random>
 
 #include "rmtsolve/activation.hpp"
+#include "rmtsolve/montecarlo/readout.hpp"
 
 namespace rmtsolve::mc {
 
@@ -14,11 +15,6 @@ struct RandomFeaturesSample {
   int n_test = 4000;
   double lambda = 1e-2;
   double noise = 0.0;
-};
-
-struct RidgeErrors {
-  double test = 0.0;   // mean squared error on n_test fresh samples (label noise included)
-  double train = 0.0;  // mean squared error on the training set
 };
 
 RidgeErrors simulate_random_features(const RandomFeaturesSample& sample, std::mt19937_64& rng);

@@ -1,0 +1,147 @@
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/one_step.hpp"
+#include "srf.hpp"
+
+namespace rmtsolve::srf {
+namespace {
+
+Spec spec_of(const rmtsolve::Point& pt) {
+  Spec s;
+  s.activation = pt.str("activation");
+  s.target = pt.str("target");
+  s.alpha0 = pt["alpha0"];
+  s.alpha = pt["alpha"];
+  s.beta = pt["beta"];
+  s.eta = pt["eta"];
+  s.lambda = pt["lambda"];
+  s.noise = pt["noise"];
+  const std::string& corr = pt.str("correction");
+  if (corr != "shrink" && corr != "none") throw InvalidInput("correction", "must be shrink or none, got '" + corr + "'");
+  s.shrink_correction = corr == "shrink";
+  return s;
+}
+
+int size_from_ratio(double ratio, int d, const char* name) {
+  const double v = std::round(ratio * d);
+  if (v < 0.0 || v > 2e9) throw InvalidInput(name, "gives an invalid size at this d");
+  return static_cast<int>(v);
+}
+
+// "seed-free", or "sampled:D:SEED" for the theory conditional on one drawn W0 and spike.
+struct SpectrumChoice {
+  bool sampled = false;
+  int d = 0;
+  std::uint64_t seed = 0;
+};
+SpectrumChoice parse_spectrum(const std::string& text) {
+  if (text == "seed-free") return {};
+  unsigned long long seed = 0;
+  int d = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "sampled:%d:%llu%c", &d, &seed, &tail) == 2 && d >= 2) return {true, d, seed};
+  throw InvalidInput("spectrum", "must be seed-free or sampled:D:SEED, got '" + text + "'");
+}
+
+class SrfModel final : public Model {
+ public:
+  std::string name() const override { return "srf"; }
+  std::string description() const override {
+    return "spiked random features: two-layer network after one large gradient step, ridge readout";
+  }
+  std::vector<NumberParameter> numbers() const override {
+    return {{"alpha", "alpha = n/d, readout samples per input dimension", 1.0, Domain::kPositive},
+            {"eta", "eta~, first-step size (eta = eta~ sqrt(p), maximal scaling)", 1.0, Domain::kNonNegative},
+            {"alpha0", "alpha0 = n0/d, first-step batch per input dimension", 2.0, Domain::kNonNegative},
+            {"beta", "beta = p/d, hidden units per input dimension", 1.0, Domain::kPositive},
+            {"lambda", "lambda, readout ridge on the un-normalised loss", 1e-2, Domain::kNonNegative},
+            {"noise", "Delta, label-noise variance (both batches)", 0.0, Domain::kNonNegative}};
+  }
+  std::vector<TextParameter> texts() const override {
+    return {{"activation", "student activation sigma (differentiable)", "tanh"},
+            {"target", "target link sigma* of <theta,x>/sqrt(d)", "tanh"},
+            {"correction", "network-to-sRF mapping for non-odd sigma: shrink (srf.md 1.3) or none", "shrink"},
+            {"spectrum", "seed-free (Marchenko-Pastur) or sampled:D:SEED (one drawn W0 and spike)", "seed-free"},
+            {"network", "Monte Carlo: real (one-step network) or spiked (idealised sRF model)", "real"}};
+  }
+  std::vector<std::string> outputs() const override {
+    return {"test_error", "train_error", "r", "c", "gamma", "V1", "V2", "q1", "q2", "tau", "psi", "m"};
+  }
+  PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>& warm) const override {
+    const Spec spec = spec_of(pt);
+    const SpectrumChoice choice = parse_spectrum(pt.str("spectrum"));
+    Eigen::VectorXd state = Eigen::Map<const Eigen::VectorXd>(warm.data(), static_cast<Eigen::Index>(warm.size()));
+    Result r;
+    if (choice.sampled) {
+      const Mapping m = map_network(spec);
+      const auto spectrum = sampled_spectrum(choice, spec.beta, m.c);
+      r = srf::solve(spec, options, &m, spectrum.get(), &state);
+    } else {
+      r = srf::solve(spec, options, nullptr, nullptr, &state);
+    }
+    warm.assign(state.data(), state.data() + state.size());
+    return {{r.test_error, r.train_error, r.mapping.r, r.mapping.c, r.mapping.gamma, r.V1, r.V2, r.q1, r.q2, r.tau,
+             r.psi, r.m},
+            r.summary};
+  }
+  std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
+  std::vector<mc::Estimate> simulate(const rmtsolve::Point& pt, const SimulationOptions& o) const override {
+    const Spec spec = spec_of(pt);
+    const std::string& network = pt.str("network");
+    const Activation sigma = make_activation(spec.activation, "activation"), link = make_activation(spec.target, "target");
+    const int p = std::max(1, size_from_ratio(spec.beta, o.d, "beta"));
+    const int n = std::max(1, size_from_ratio(spec.alpha, o.d, "alpha"));
+    const int n_test = o.n_test > 0 ? o.n_test : 4000;
+    if (network == "real") {
+      const mc::OneStepSample s{sigma, link, o.d, p, size_from_ratio(spec.alpha0, o.d, "alpha0"), n, n_test,
+                                spec.eta, spec.lambda, spec.noise};
+      return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
+        const auto e = mc::simulate_one_step_network(s, rng);
+        return std::vector<double>{e.test, e.train};
+      });
+    }
+    if (network == "spiked") {
+      const Mapping m = map_network(spec);
+      const mc::SpikedSample s{sigma, link, o.d, p, n, n_test, m.r, m.c, m.gamma, spec.lambda, spec.noise};
+      return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
+        const auto e = mc::simulate_spiked_features(s, rng);
+        return std::vector<double>{e.test, e.train};
+      });
+    }
+    throw InvalidInput("network", "must be real or spiked, got '" + network + "'");
+  }
+  /// srf.md §1.3, §8.5: the idealised sRF model agrees with the theory to ≈1–3 % at d = 1000–2000;
+  /// the real one-step network sits 2–8 % *above* it at every size tested (the sRF is a model of
+  /// the network, not its exact limit).  The verdict encodes both, one-sided for the network.
+  Allowance finite_size_allowance(const rmtsolve::Point& pt) const override {
+    if (pt.str("network") == "real") return {0.03, 0.10};
+    return {0.03, 0.03};
+  }
+
+ private:
+  std::shared_ptr<const SampledSpectrum> sampled_spectrum(const SpectrumChoice& choice, double beta, double c) const {
+    const int p = std::max(1, static_cast<int>(std::round(beta * choice.d)));
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string key = std::to_string(choice.d) + ":" + std::to_string(p) + ":" + std::to_string(choice.seed) +
+                            ":" + std::to_string(c);
+    if (cache_key_ != key) {
+      std::mt19937_64 rng(choice.seed);
+      cache_ = std::make_shared<SampledSpectrum>(sample_spectrum(choice.d, p, c, rng));
+      cache_key_ = key;
+    }
+    return cache_;
+  }
+  mutable std::mutex mutex_;
+  mutable std::string cache_key_;
+  mutable std::shared_ptr<const SampledSpectrum> cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_model() { return std::make_unique<SrfModel>(); }
+
+}  // namespace rmtsolve::srf

@@ -1,0 +1,229 @@
+#include "srf.hpp"
+
+#include <cmath>
+
+#include "rmtsolve/activation.hpp"
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/fixed_point.hpp"
+#include "rmtsolve/gauss_hermite.hpp"
+#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
+#include "rmtsolve/spectral.hpp"
+
+namespace rmtsolve::srf {
+namespace {
+
+void validate(const Spec& s) {
+  auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+  auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
+  if (!positive(s.alpha)) throw InvalidInput("alpha", "readout batch n/d must be positive and finite");
+  if (!positive(s.beta)) throw InvalidInput("beta", "width p/d must be positive and finite");
+  if (!non_negative(s.alpha0)) throw InvalidInput("alpha0", "first-step batch n0/d must be non-negative and finite");
+  if (!non_negative(s.eta)) throw InvalidInput("eta", "step size must be non-negative and finite");
+  if (!non_negative(s.lambda)) throw InvalidInput("lambda", "ridge must be non-negative and finite");
+  if (!non_negative(s.noise)) throw InvalidInput("noise", "noise variance must be non-negative and finite");
+  if (s.kappa_nodes < 4 || s.kappa_nodes > 1000) throw InvalidInput("kappa-nodes", "must be in 4..1000");
+}
+
+// Conditional Gaussian-equivalence coefficients and target moments at the κ nodes (srf.md §2.1).
+struct Nodes {
+  Eigen::ArrayXd weight, kappa, mu0, mu1, ms2, h0, h1, h2;
+};
+
+Nodes tabulate(const Activation& sigma, const Activation& link, const Mapping& mp, double noise, int n) {
+  const GaussHermiteRule rule = gauss_hermite(n);
+  Nodes t{rule.weight.array(), rule.node.array(), Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n),
+          Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n)};
+  const double s = std::sqrt(mp.c), rho = std::sqrt(std::max(0.0, 1.0 - mp.gamma * mp.gamma));
+  GaussianMoments student{};
+  for (int i = 0; i < n; ++i) {
+    if (i == 0 || mp.r != 0.0) student = gaussian_moments(sigma, mp.r * t.kappa[i], s);
+    t.mu0[i] = student.mean;
+    t.mu1[i] = student.slope;
+    t.ms2[i] = std::max(0.0, student.second - student.mean * student.mean - mp.c * student.slope * student.slope);
+    const double centre = mp.gamma * t.kappa[i];
+    if (rho > 0.0) {
+      const GaussianMoments y = gaussian_moments(link, centre, rho);
+      t.h0[i] = y.mean;
+      t.h1[i] = rho * y.slope;  // E[z σ*(γκ + ρz)] by Stein
+      t.h2[i] = y.second + noise;
+    } else {  // γ = 1: the target is a function of κ alone
+      const double y = link(centre);
+      t.h0[i] = y;
+      t.h1[i] = 0.0;
+      t.h2[i] = y * y + noise;
+    }
+  }
+  return t;
+}
+
+// Averages over the spectrum of Ω with weights F (spike) and H (target's orthogonal part), at
+// S = λ + V̂1 D + V̂2 (srf.md §2.3).
+struct Averages {
+  double S1, DS, FS, HS, S2, DS2, D2S2, FS2, DFS2, HS2, DHS2;
+};
+
+Averages seed_free_averages(const MarchenkoPastur& mp, double Vhat1, double Vhat2, double lambda) {
+  const double t = (lambda + Vhat2) / Vhat1;
+  const double g = mp.stieltjes(-t), dg = mp.stieltjes_derivative(-t, g);
+  const double v1 = 1.0 / Vhat1, v2 = v1 * v1;
+  Averages a{};
+  a.S1 = g * v1;
+  a.DS = (1.0 - t * g) * v1;
+  a.S2 = dg * v2;
+  a.DS2 = (g - t * dg) * v2;
+  a.D2S2 = (1.0 - 2.0 * t * g + t * t * dg) * v2;
+  // F_k → βc and H_k → βD_k as d → ∞ (srf.md §2.2).
+  const double bc = mp.beta * mp.c;
+  a.FS = bc * a.S1;
+  a.FS2 = bc * a.S2;
+  a.DFS2 = bc * a.DS2;
+  a.HS = mp.beta * a.DS;
+  a.HS2 = mp.beta * a.DS2;
+  a.DHS2 = mp.beta * a.D2S2;
+  return a;
+}
+
+Averages sampled_averages(const SampledSpectrum& s, double Vhat1, double Vhat2, double lambda) {
+  const auto D = s.D.array(), F = s.F.array(), H = s.H.array();
+  const auto inv = 1.0 / (lambda + Vhat1 * D + Vhat2);
+  const auto inv2 = inv.square();
+  const double p = static_cast<double>(s.D.size());
+  return {inv.sum() / p,          (D * inv).sum() / p,     (F * inv).sum() / p,
+          (H * inv).sum() / p,    inv2.sum() / p,          (D * inv2).sum() / p,
+          (D * D * inv2).sum() / p, (F * inv2).sum() / p,  (D * F * inv2).sum() / p,
+          (H * inv2).sum() / p,   (D * H * inv2).sum() / p};
+}
+
+}  // namespace
+
+Mapping map_network(const Spec& spec) {
+  validate(spec);
+  const Activation sigma = make_activation(spec.activation, "activation");
+  const Activation link = make_activation(spec.target, "target");
+  Mapping m;
+  if (spec.alpha0 == 0.0 || spec.eta == 0.0) return m;  // no step: plain random features
+  if (!sigma.df) throw InvalidInput("activation", "'" + sigma.name + "' has no derivative: the gradient step needs σ'");
+  const GaussianMoments st = gaussian_moments(sigma, 0.0, 1.0), y = gaussian_moments(link, 0.0, 1.0);
+  const double mu1 = st.slope;
+  const double var_dsigma = gaussian_expectation([&](double z) { return std::pow(sigma.df(z) - mu1, 2); }, 0.0, 1.0, sigma.kinks);
+  // Residual y − f0 at initialisation: mean E y − μ0^σ, second moment A (srf.md §1.3).
+  double shrink = 1.0;
+  double A = y.second + spec.noise;
+  if (spec.shrink_correction) {
+    const double centre = y.mean - st.mean;
+    A = y.second + spec.noise - 2.0 * y.mean * st.mean + st.mean * st.mean;
+    const double z_dsigma = gaussian_expectation([&](double z) { return z * sigma.df(z); }, 0.0, 1.0, sigma.kinks);
+    shrink = 1.0 + spec.eta * centre * z_dsigma;
+  }
+  const double norm = std::sqrt(y.slope * y.slope + A / spec.alpha0);
+  m.r = spec.eta * mu1 * norm;
+  m.gamma = norm > 0.0 ? y.slope / norm : 0.0;
+  m.c = shrink * shrink + spec.eta * spec.eta * A * var_dsigma / spec.alpha0;
+  return m;
+}
+
+SampledSpectrum sample_spectrum(int d, int p, double c, std::mt19937_64& rng) {
+  if (d < 2 || p < 1) throw InvalidInput("d", "sampled spectrum needs d ≥ 2 and p ≥ 1");
+  const Eigen::MatrixXd W = std::sqrt(c) * mc::unit_rows(p, d, rng);
+  Eigen::VectorXd v = mc::gaussian_matrix(d, 1, rng);
+  v *= std::sqrt(double(d)) / v.norm();
+  Eigen::VectorXd zeta = mc::gaussian_matrix(d, 1, rng);
+  zeta -= v * (v.dot(zeta) / d);
+  zeta *= std::sqrt(double(d)) / zeta.norm();
+  const Eigen::MatrixXd WP = W - (W * v) * v.transpose() / d;  // WΠ
+  const SymmetricEigen eig = symmetric_eigen(WP * W.transpose());
+  SampledSpectrum s;
+  s.D = eig.values.cwiseMax(0.0);
+  s.F = (double(p) / d) * (eig.vectors.transpose() * (W * v)).array().square().matrix();
+  s.H = (double(p) / d) * (eig.vectors.transpose() * (W * zeta)).array().square().matrix();
+  return s;
+}
+
+Result solve(const Spec& spec, const SolverOptions& options, const Mapping* given, const SampledSpectrum* sampled,
+             Eigen::VectorXd* warm) {
+  validate(spec);
+  Result out;
+  out.mapping = given ? *given : map_network(spec);
+  const Mapping& mp = out.mapping;
+  if (!(mp.c > 0.0) || !std::isfinite(mp.r) || !(std::abs(mp.gamma) <= 1.0))
+    throw InvalidInput("mapping", "needs c > 0, finite r and |γ| ≤ 1");
+  const Nodes n = tabulate(make_activation(spec.activation, "activation"), make_activation(spec.target, "target"), mp,
+                           spec.noise, spec.kappa_nodes);
+  if ((n.weight * n.mu1.square()).sum() <= 1e-14)
+    throw InvalidInput("activation", "σ has no linear component at this (r, c): the equations degenerate");
+  const double ap = spec.alpha / spec.beta;  // α_p = n/p
+  const MarchenkoPastur law{mp.c, spec.beta};
+  auto averages = [&](double Vhat1, double Vhat2) {
+    return sampled ? sampled_averages(*sampled, Vhat1, Vhat2, spec.lambda) : seed_free_averages(law, Vhat1, Vhat2, spec.lambda);
+  };
+
+  // 1. The closed 2-D system (V1, V2) = T(V1, V2).
+  Eigen::ArrayXd w(n.weight.size());
+  auto set_w = [&](double V1, double V2) { w = 1.0 / (1.0 + n.mu1.square() * V1 + n.ms2 * V2); };
+  const FixedPointMap T = [&](const Eigen::VectorXd& x, Eigen::VectorXd& next) {
+    set_w(x[0], x[1]);
+    const double Vhat1 = ap * (n.weight * n.mu1.square() * w).sum();
+    const double Vhat2 = ap * (n.weight * n.ms2 * w).sum();
+    const Averages a = averages(Vhat1, Vhat2);
+    next[0] = a.DS;
+    next[1] = a.S1;
+  };
+  Eigen::VectorXd V = Eigen::Vector2d(1.0, 1.0);
+  if (warm && warm->size() == 2 && warm->allFinite()) V = *warm;
+  out.summary = solve_fixed_point(T, V, options, [](const Eigen::VectorXd& x) { return x[0] >= 0.0 && x[1] >= 0.0; });
+  out.summary.method = "sRF reduced: " + out.summary.method;
+  if (!out.summary.converged) return out;
+  if (warm) *warm = V;
+  out.V1 = V[0];
+  out.V2 = V[1];
+  set_w(V[0], V[1]);
+  const double Vhat1 = ap * (n.weight * n.mu1.square() * w).sum();
+  const double Vhat2 = ap * (n.weight * n.ms2 * w).sum();
+  const Averages a = averages(Vhat1, Vhat2);
+
+  // 2. (τ, m): linear once w is fixed.
+  auto E = [&](const Eigen::ArrayXd& f) { return (n.weight * f).sum(); };
+  const double a1 = E(w * n.kappa * n.mu1 * n.h0), a2 = E(w * n.kappa * n.mu1 * n.mu0);
+  const double a3 = E(w * n.kappa.square() * n.mu1.square());
+  const double b1 = E(w * n.mu0 * n.h0), b2 = E(w * n.mu0.square());
+  const double AF = a.FS;
+  if (b2 <= 1e-14 * E(n.mu1.square())) {  // μ0 ≡ 0 (odd σ, r = 0): m drops out
+    out.m = 0.0;
+    out.tau = AF * ap * a1 / (1.0 + AF * ap * a3);
+  } else {
+    Eigen::Matrix2d L;
+    L << 1.0 + AF * ap * a3, AF * ap * a2, a2, b2;
+    const Eigen::Vector2d sol = L.partialPivLu().solve(Eigen::Vector2d(AF * ap * a1, b1));
+    out.tau = sol[0];
+    out.m = sol[1];
+  }
+  const double tau_hat = ap * (a1 - a2 * out.m - a3 * out.tau);
+  // 3. ψ, the overlap with the target's orthogonal part.
+  const double psi_hat = ap * E(w * n.mu1 * n.h1);
+  out.psi = psi_hat * a.HS;
+  // 4. (q1, q2): linear system (I − α_p K M) q = α_p K e + k0.
+  const Eigen::ArrayXd yhat0 = n.mu0 * out.m + n.mu1 * n.kappa * out.tau;
+  const Eigen::ArrayXd e0 = n.h2 - 2.0 * yhat0 * n.h0 + yhat0.square() - 2.0 * n.mu1 * out.psi * n.h1;
+  const Eigen::ArrayXd w2 = w.square(), m1 = n.mu1.square();
+  const Eigen::Vector2d e(E(w2 * m1 * e0), E(w2 * n.ms2 * e0));
+  Eigen::Matrix2d M, K;
+  M << E(w2 * m1 * m1), E(w2 * m1 * n.ms2), E(w2 * m1 * n.ms2), E(w2 * n.ms2 * n.ms2);
+  K << a.D2S2, a.DS2, a.DS2, a.S2;
+  const Eigen::Vector2d k0 = tau_hat * tau_hat * Eigen::Vector2d(a.DFS2, a.FS2) + psi_hat * psi_hat * Eigen::Vector2d(a.DHS2, a.HS2);
+  const Eigen::Vector2d q = (Eigen::Matrix2d::Identity() - ap * K * M).partialPivLu().solve(ap * K * e + k0);
+  out.q1 = q[0];
+  out.q2 = q[1];
+  // 5. Errors, conditionally on κ then averaged.
+  const Eigen::ArrayXd eps = e0 + m1 * out.q1 + n.ms2 * out.q2;
+  out.test_error = E(eps);
+  out.train_error = E(eps * w2);
+  if (!std::isfinite(out.test_error) || !std::isfinite(out.train_error) || out.test_error < 0.0) {
+    out.summary.converged = false;
+    out.summary.reason = Termination::kNonFinite;
+    out.summary.message = "errors are not finite (or negative) at the fixed point";
+  }
+  return out;
+}
+
+}  // namespace rmtsolve::srf

@@ -1,0 +1,63 @@
+#pragma once
+#include <Eigen/Dense>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "rmtsolve/summary.hpp"
+
+namespace rmtsolve {
+class Model;
+}
+
+namespace rmtsolve::srf {
+
+/// A two-layer network after one large gradient step on its first layer, then a ridge readout
+/// (Cui, Pesce, Dandi, Krzakala, Lu, Zdeborová, Loureiro, arXiv:2402.04980); symbols as in
+/// README.md beside this file and ../../../shared/theory/srf.md.
+struct Spec {
+  std::string activation = "tanh";  // σ, must be differentiable (the gradient step uses σ')
+  std::string target = "tanh";      // σ*, single-index link
+  double alpha0 = 2.0;  // n0/d, first-step batch
+  double alpha = 1.0;   // n/d, readout batch
+  double beta = 1.0;    // p/d
+  double eta = 1.0;     // η̃, step size in the maximal scaling η = η̃√p
+  double lambda = 1e-2; // ridge, convention A
+  double noise = 0.0;   // Δ, label-noise variance (both batches)
+  /// srf.md §1.3: for non-odd σ the σ'' term shrinks every row; use the corrected mapping.
+  bool shrink_correction = true;
+  int kappa_nodes = 80;  // Gauss–Hermite nodes over the spike projection κ
+};
+
+/// The spiked random-features parameters the network maps to (srf.md §1.3).
+struct Mapping {
+  double r = 0.0;      // spike strength
+  double c = 1.0;      // bulk variance
+  double gamma = 0.0;  // cosine between spike and target direction
+};
+Mapping map_network(const Spec& spec);
+
+/// Eigen-decomposed sampled spectrum (srf.md §2.2) for "conditional on this W0" comparisons:
+/// D_k eigenvalues of Ω = WΠWᵀ, F_k = (p/d)(u_kᵀWv)², H_k = (p/d)(u_kᵀWζ)².
+struct SampledSpectrum {
+  Eigen::VectorXd D, F, H;
+};
+SampledSpectrum sample_spectrum(int d, int p, double c, std::mt19937_64& rng);
+
+struct Result {
+  double test_error = 0.0, train_error = 0.0;
+  Mapping mapping;
+  double V1 = 0.0, V2 = 0.0, q1 = 0.0, q2 = 0.0, tau = 0.0, psi = 0.0, m = 0.0;
+  Summary summary;
+};
+
+/// Solves the sRF equations (srf.md §2.3–2.5) by the reduced solver: a 2-D fixed point for
+/// (V1, V2) on the shared engine, then linear solves for (τ, m), ψ and (q1, q2).  Seed-free
+/// Marchenko–Pastur spectrum unless `sampled` is given.  `mapping` overrides map_network (to
+/// study the spiked model at given r, c, γ).
+Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr,
+             const SampledSpectrum* sampled = nullptr, Eigen::VectorXd* warm = nullptr);
+
+std::unique_ptr<Model> make_model();
+
+}  // namespace rmtsolve::srf

@@ -1,0 +1,43 @@
+#include "rmtsolve/montecarlo/readout.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "rmtsolve/montecarlo/ridge.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
+
+namespace rmtsolve::mc {
+
+constexpr Eigen::Index kTestBlock = 2048;
+
+Eigen::VectorXd Teacher::labels(const Eigen::MatrixXd& X, std::mt19937_64& rng) const {
+  Eigen::VectorXd y = (X * theta) / std::sqrt(static_cast<double>(X.cols()));
+  for (Eigen::Index i = 0; i < y.size(); ++i) y[i] = link->f(y[i]);
+  if (noise > 0.0) y += std::sqrt(noise) * gaussian_matrix(X.rows(), 1, rng);
+  return y;
+}
+
+Eigen::VectorXd random_direction(int d, std::mt19937_64& rng) {
+  Eigen::VectorXd v = gaussian_matrix(d, 1, rng);
+  return v * (std::sqrt(static_cast<double>(d)) / v.norm());
+}
+
+RidgeErrors ridge_readout_errors(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
+                                 double lambda, std::mt19937_64& rng) {
+  const Eigen::MatrixXd X = gaussian_matrix(n, d, rng);
+  const Eigen::VectorXd y = teacher.labels(X, rng);
+  const Eigen::MatrixXd F = features(X);
+  const Eigen::VectorXd a = ridge_readout(F, y, lambda);
+  RidgeErrors e;
+  e.train = (y - F * a).squaredNorm() / n;
+  double sum = 0.0;
+  for (Eigen::Index done = 0; done < n_test; done += kTestBlock) {
+    const Eigen::MatrixXd Xt = gaussian_matrix(std::min<Eigen::Index>(kTestBlock, n_test - done), d, rng);
+    const Eigen::VectorXd yt = teacher.labels(Xt, rng);
+    sum += (yt - features(Xt) * a).squaredNorm();
+  }
+  e.test = sum / n_test;
+  return e;
+}
+
+}  // namespace rmtsolve::mc
