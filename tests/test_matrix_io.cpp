@@ -22,11 +22,12 @@ const char kParam[] = "--covariance";
 
 // Builds .npy bytes exactly as the NPY format spec lays them out: magic, version, little-endian
 // header length (2 bytes for 1.0, 4 for 2.0/3.0), the dict padded with spaces and terminated by
-// '\n' so that the data starts on a 64-byte boundary, then the raw data.
+// '\n' so that the data starts on a 64-byte boundary, then the raw data.  The padding follows
+// numpy's _wrap_header, which pads a full 64 bytes when the header is already aligned.
 std::string npy_bytes(int major, const std::string& dict, const std::string& data) {
   const std::size_t length_bytes = major == 1 ? 2 : 4;
   const std::size_t unpadded = 6 + 2 + length_bytes + dict.size() + 1;
-  const std::string header = dict + std::string((64 - unpadded % 64) % 64, ' ') + "\n";
+  const std::string header = dict + std::string(64 - unpadded % 64, ' ') + "\n";
   std::string out = "\x93NUMPY";
   out += static_cast<char>(major);
   out += '\0';
@@ -124,11 +125,15 @@ TEST_F(MatrixIo, WriteNpyProducesNumpyLayout) {
   write_npy(path, m);
   std::ifstream in(path, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // numpy.save writes exactly this header; the data is C order, row by row.
-  const std::string expected = npy_bytes(
-      1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", f8({1, 2, 3, 4, 5, 6}));
+  // numpy.save writes exactly this: the sorted-key dict, 21 - len("2") spaces reserved for the
+  // growth axis, alignment padding, '\n'; then the data in C order, row by row.
+  const std::string dict =
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }" + std::string(20, ' ');
+  const std::string expected = npy_bytes(1, dict, f8({1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(bytes, expected);
   EXPECT_EQ(bytes.size(), 128u + 48u);
+  EXPECT_EQ(bytes.substr(0, 10), std::string("\x93NUMPY\x01\x00\x76\x00", 10));  // 118-byte header
+  EXPECT_EQ(bytes[127], '\n');
 }
 
 TEST_F(MatrixIo, ColumnVectorRoundTripKeepsShape) {
@@ -176,6 +181,11 @@ TEST_F(MatrixIo, ReadsSmallIntegerDtypes) {
   EXPECT_EQ(read("|i1", "\x80\x01")(0, 0), -128.0);
   EXPECT_EQ(read("<i4", le_bytes<std::int32_t>({-2, 5}))(0, 0), -2.0);
   EXPECT_EQ(read("<i4", le_bytes<std::int32_t>({-2, 5}))(0, 1), 5.0);
+  const std::string two_shorts("\xff\xff\x00\x80", 4);
+  EXPECT_EQ(read("<i2", two_shorts)(0, 0), -1.0);
+  EXPECT_EQ(read("<i2", two_shorts)(0, 1), -32768.0);
+  EXPECT_EQ(read("<u2", two_shorts)(0, 1), 32768.0);
+  EXPECT_EQ(read("|b1", std::string("\x00\x02", 2))(0, 1), 1.0);
 }
 
 TEST_F(MatrixIo, ReadsVersion2And3Headers) {
@@ -349,7 +359,7 @@ TEST_F(MatrixIo, EmptyCsvField) {
 TEST_F(MatrixIo, NonFiniteTextValueIsLocated) {
   expect_invalid(write_file("nan.csv", "1,2\n3,NaN\n"), {"non-finite", "NaN", "line 2, column 2"});
   expect_invalid(write_file("inf.txt", "# c\n-inf 2\n"), {"non-finite", "-inf", "line 2, column 1"});
-  expect_invalid(write_file("huge.txt", "1 1e400\n"), {"overflows", "line 1, column 2"});
+  expect_invalid(write_file("huge.txt", "1 1e400\n"), {"range of a double", "line 1, column 2"});
 }
 
 TEST_F(MatrixIo, NpzIsRejectedWithAHint) {

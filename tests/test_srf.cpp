@@ -1,0 +1,197 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "equations/rf_ridge/rf_ridge.hpp"
+#include "equations/srf/srf.hpp"
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/model.hpp"
+#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
+
+using namespace rmtsolve;
+
+namespace {
+
+srf::Spec spec(const std::string& act, const std::string& target, double alpha0, double eta, double alpha, double beta,
+               double lambda, double noise = 0.0) {
+  srf::Spec s;
+  s.activation = act;
+  s.target = target;
+  s.alpha0 = alpha0;
+  s.eta = eta;
+  s.alpha = alpha;
+  s.beta = beta;
+  s.lambda = lambda;
+  s.noise = noise;
+  return s;
+}
+
+}  // namespace
+
+TEST(Srf, NoStepIsMeiMontanari) {
+  // srf.md §4 item 1: η̃ = 0 reduces to random-features ridge; the MM table to 1e-9.
+  const double table[][4] = {{2.0, 1.0, 1e-2, 0.967402164798},
+                             {0.5, 3.0, 1e-1, 0.932299074316},
+                             {3.0, 3.0, 1e-3, 0.758740226700},
+                             {1.5, 0.7, 1.0, 1.008816175047}};
+  for (const auto& [psi1, psi2, lmm, expected] : table) {
+    const auto r = srf::solve(spec("tanh", "linear", 2.0, 0.0, psi2, psi1, psi2 * lmm, 0.25), {});
+    ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+    EXPECT_NEAR(r.test_error, expected, 1e-9);
+  }
+}
+
+TEST(Srf, NoStepEqualsRfRidgeForOtherActivationsAndTargets) {
+  // Including a non-odd student (its mean acts as a free bias) and a target with a mean.
+  for (const char* act : {"relu", "erf", "gelu"}) {
+    for (const char* target : {"tanh", "hermite:0.3,1,0.4"}) {
+      const auto s = spec(act, target, 3.0, 0.0, 1.7, 1.3, 0.05, 0.1);
+      const auto r = srf::solve(s, {});
+      rf_ridge::Spec rf{act, target, s.alpha, s.beta, s.lambda, s.noise};
+      const auto ref = rf_ridge::solve(rf);
+      ASSERT_TRUE(r.summary.converged && ref.summary.converged);
+      EXPECT_NEAR(r.test_error, ref.test_error, 1e-9) << act << " " << target;
+      EXPECT_NEAR(r.train_error, ref.train_error, 1e-9) << act << " " << target;
+    }
+  }
+}
+
+TEST(Srf, MappingMatchesClosedFormForErfStudent) {
+  // erf: μ1 = 2/√(3π), E σ'(z)² = (4/π)/√5;  linear target: μ1* = 1, μ2* = 1.
+  const double alpha0 = 1.5, eta = 1.3, noise = 0.2;
+  const auto m = srf::map_network(spec("erf", "linear", alpha0, eta, 1.0, 1.0, 0.1, noise));
+  const double mu1 = 2.0 / std::sqrt(3.0 * M_PI), var = 4.0 / M_PI / std::sqrt(5.0) - mu1 * mu1;
+  const double norm = std::sqrt(1.0 + (1.0 + noise) / alpha0);
+  EXPECT_NEAR(m.r, eta * mu1 * norm, 1e-12);
+  EXPECT_NEAR(m.gamma, 1.0 / norm, 1e-12);
+  EXPECT_NEAR(m.c, 1.0 + eta * eta * (1.0 + noise) * var / alpha0, 1e-12);
+}
+
+TEST(Srf, LargeFirstBatchAlignsTheSpike) {
+  // srf.md §4 item 3: α0 → ∞ gives γ → 1, r → η̃ μ1 |μ1*|, c → 1.
+  const auto m = srf::map_network(spec("tanh", "tanh", 1e12, 1.5, 1.0, 1.0, 0.1));
+  const Activation tanh_act = make_activation("tanh");
+  const double mu1 = linearise(tanh_act, 1.0).kappa1;
+  EXPECT_NEAR(m.gamma, 1.0, 1e-9);
+  EXPECT_NEAR(m.r, 1.5 * mu1 * mu1, 1e-9);  // target is tanh too: μ1* = μ1
+  EXPECT_NEAR(m.c, 1.0, 1e-9);
+  // At γ = 1 exactly (ρ = 0: h1 ≡ 0) the equations still solve, with ψ = 0.
+  const srf::Mapping aligned{m.r, 1.0, 1.0};
+  const auto r = srf::solve(spec("tanh", "tanh", 2.0, 1.5, 1.0, 1.0, 0.1), {}, &aligned);
+  ASSERT_TRUE(r.summary.converged);
+  EXPECT_EQ(r.psi, 0.0);
+}
+
+TEST(Srf, LargeRidgeKeepsOnlyTheUnpenalisedMeanDirection) {
+  // As λ → ∞ (after n, p → ∞) every direction is shrunk to zero except the all-ones one, whose
+  // eigenvalue is O(n): the readout keeps the bias m μ0(κ) with m = E[μ0 h0]/E[μ0²], so
+  // E_test → E y² − E[μ0 h0]²/E[μ0²].  (srf.md §4 item 4 states E y², true when μ0 ≡ 0.)
+  // Odd σ and an even target: E[μ0 h0] = 0 and the limit is E y² = 0.04 + 0.5 + 0.3.
+  const auto even = srf::solve(spec("tanh", "hermite:0.2,0,0.5", 2.0, 2.0, 1.0, 1.5, 1e10, 0.3), {});
+  ASSERT_TRUE(even.summary.converged);
+  EXPECT_NEAR(even.test_error, 0.04 + 0.5 + 0.3, 1e-6);
+  // Linear target y = z = γκ + ρξ: h0 = γκ, so E[μ0 h0] = γ E[κ μ0(κ)]; computed here by nested
+  // adaptive quadrature, independently of the solver's Gauss–Hermite tables.
+  const auto s = spec("erf", "linear", 2.0, 2.0, 1.0, 1.5, 1e10, 0.3);
+  const auto m = srf::map_network(s);
+  const Activation erf_act = make_activation("erf");
+  auto mu0 = [&](double k) { return gaussian_moments(erf_act, m.r * k, std::sqrt(m.c)).mean; };
+  const double cross = m.gamma * gaussian_expectation([&](double k) { return k * mu0(k); }, 0.0, 1.0);
+  const double power = gaussian_expectation([&](double k) { return mu0(k) * mu0(k); }, 0.0, 1.0);
+  const auto lin = srf::solve(s, {});
+  ASSERT_TRUE(lin.summary.converged);
+  EXPECT_NEAR(lin.test_error, 1.0 + 0.3 - cross * cross / power, 1e-6);
+}
+
+TEST(Srf, NonOddShrinkCorrectionReproducesReferenceTable) {
+  // srf.md §1.3 table (ReLU student, tanh target, α0 = 2, η̃ = 2, λ = 0.05, p = d).
+  const double alphas[] = {0.5, 1.0, 2.0};
+  const double with_shrink[] = {0.372, 0.361, 0.307}, naive[] = {0.430, 0.425, 0.334};
+  for (int i = 0; i < 3; ++i) {
+    auto s = spec("relu", "tanh", 2.0, 2.0, alphas[i], 1.0, 0.05);
+    EXPECT_NEAR(srf::solve(s, {}).test_error, with_shrink[i], 1e-3);
+    s.shrink_correction = false;
+    EXPECT_NEAR(srf::solve(s, {}).test_error, naive[i], 1e-3);
+  }
+}
+
+TEST(Srf, ConvergesWhereTheDampedSevenVariableIterationDiverges) {
+  // srf.md §6.1: p = 2d, λ = 0.01, n/p ≈ 0.9–1.1 sends the published iteration to NaN.
+  for (double np : {0.9, 1.0, 1.1}) {
+    const auto r = srf::solve(spec("tanh", "tanh", 2.0, 1.0, 2.0 * np, 2.0, 0.01), {});
+    ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+    EXPECT_TRUE(std::isfinite(r.test_error) && r.test_error > 0.0);
+  }
+  // Very small ridge at the interpolation threshold still converges or says why.
+  const auto hard = srf::solve(spec("tanh", "sigmoid", 2.0, 1.0, 2.0, 2.0, 1e-8), {});
+  if (hard.summary.converged) EXPECT_TRUE(std::isfinite(hard.test_error));
+  else EXPECT_FALSE(hard.summary.message.empty());
+}
+
+TEST(Srf, MarchenkoPasturStieltjesMatchesSampledEigenvalues) {
+  std::mt19937_64 rng(5);
+  for (double beta : {0.5, 1.0, 2.0}) {
+    const int d = 1200, p = static_cast<int>(beta * d);
+    const double c = 1.3;
+    const Eigen::MatrixXd W = std::sqrt(c) * mc::unit_rows(p, d, rng);
+    const Eigen::VectorXd D = symmetric_eigen(W * W.transpose(), false).values.cwiseMax(0.0);
+    const MarchenkoPastur mp{c, beta};
+    for (double t : {0.05, 0.5, 3.0}) {
+      const double g = mp.stieltjes(-t);
+      const double sampled = (1.0 / (D.array() + t)).mean();
+      EXPECT_NEAR(g, sampled, 5e-3 * sampled) << beta << " " << t;
+      const double h = 1e-5;
+      const double numeric = (mp.stieltjes(-t + h) - mp.stieltjes(-t - h)) / (2 * h);
+      EXPECT_NEAR(mp.stieltjes_derivative(-t, g), numeric, 1e-6 * std::abs(numeric));
+    }
+  }
+}
+
+TEST(Srf, SampledSpectrumAveragesToSeedFree) {
+  // srf.md §4 item 7: the sampled (D, F, H) theory averaged over draws matches the seed-free value.
+  const auto s = spec("tanh", "tanh", 2.0, 1.5, 1.0, 1.0, 0.05);
+  const auto free = srf::solve(s, {});
+  const auto mapping = srf::map_network(s);
+  double sum = 0.0;
+  const int draws = 4;
+  for (int k = 0; k < draws; ++k) {
+    std::mt19937_64 rng(100 + k);
+    const auto spectrum = srf::sample_spectrum(1000, 1000, mapping.c, rng);
+    const auto r = srf::solve(s, {}, &mapping, &spectrum);
+    ASSERT_TRUE(r.summary.converged);
+    sum += r.test_error;
+  }
+  // Seed-to-seed spread is 3–4 % at d = 1000 (srf.md §2.2); the mean of 4 draws is within ~2 %.
+  EXPECT_NEAR(sum / draws, free.test_error, 0.03 * free.test_error);
+}
+
+TEST(Srf, MonteCarloOfTheSpikedModelAgreesTightly) {
+  const Model& m = find_model("srf");
+  Point pt;
+  pt.number = {{"alpha", 1.0}, {"eta", 2.0}, {"alpha0", 2.0}, {"beta", 1.0}, {"lambda", 0.05}, {"noise", 0.0}};
+  pt.text = {{"activation", "tanh"}, {"target", "tanh"}, {"correction", "shrink"}, {"spectrum", "seed-free"}, {"network", "spiked"}};
+  std::vector<double> warm;
+  const auto th = m.solve(pt, {}, warm);
+  SimulationOptions o;
+  o.d = 400;
+  o.seeds.seeds = 8;
+  const auto mc = m.simulate(pt, o);
+  // 3 SE + 3 % (the idealised model's documented finite-size allowance).
+  EXPECT_LE(std::abs(mc[0].mean - th.values[0]), 3 * mc[0].standard_error + 0.03 * th.values[0]);
+  EXPECT_LE(std::abs(mc[1].mean - th.values[1]), 3 * mc[1].standard_error + 0.03 * th.values[1]);
+  // The real one-step network: at most 10 % above, 3 % below (srf.md §8.5), plus 3 SE.
+  pt.text["network"] = "real";
+  const auto net = m.simulate(pt, o);
+  EXPECT_LE(net[0].mean - th.values[0], 3 * net[0].standard_error + 0.10 * th.values[0]);
+  EXPECT_GE(net[0].mean - th.values[0], -3 * net[0].standard_error - 0.03 * th.values[0]);
+}
+
+TEST(Srf, RejectsBadInput) {
+  EXPECT_THROW(srf::solve(spec("sign", "tanh", 2.0, 1.0, 1.0, 1.0, 0.1), {}), InvalidInput);  // no σ'
+  EXPECT_THROW(srf::solve(spec("tanh", "tanh", -1.0, 1.0, 1.0, 1.0, 0.1), {}), InvalidInput);
+  EXPECT_THROW(srf::solve(spec("tanh", "tanh", 2.0, -1.0, 1.0, 1.0, 0.1), {}), InvalidInput);
+  EXPECT_THROW(srf::solve(spec("tanh", "tanh", 2.0, 1.0, 0.0, 1.0, 0.1), {}), InvalidInput);
+  EXPECT_THROW(srf::solve(spec("tanh", "nope", 2.0, 1.0, 1.0, 1.0, 0.1), {}), InvalidInput);
+}
