@@ -99,8 +99,8 @@ double hermite_he(int k, double x) {
 }
 
 std::vector<std::string> activation_names() {
-  return {"linear", "tanh",      "erf",   "relu",  "sign",           "sigmoid",
-          "softplus", "gelu", "quadratic", "cubic", "hermite:c0,c1,..."};
+  return {"linear", "tanh", "erf",       "relu",  "sign", "sigmoid",          "softplus",
+          "gelu",   "sin",  "cos", "quadratic", "cubic", "hermite:c0,c1,..."};
 }
 
 Activation make_activation(const std::string& spec, const std::string& parameter) {
@@ -141,6 +141,17 @@ Activation make_activation(const std::string& spec, const std::string& parameter
   } else if (spec == "gelu") {
     a.f = [](double x) { return x * 0.5 * boost::math::erfc(-x / root_two<double>()); };
     a.df = [](double x) { return 0.5 * boost::math::erfc(-x / root_two<double>()) + x * normal_pdf(x); };
+  } else if (spec == "sin" || spec == "cos") {
+    // E sin(m + s z) = sin(m) e^{−s²/2}, E sin² = (1 − cos(2m) e^{−2s²})/2; cos likewise.
+    const bool is_sin = spec == "sin";
+    a.f = is_sin ? [](double x) { return std::sin(x); } : [](double x) { return std::cos(x); };
+    a.df = is_sin ? [](double x) { return std::cos(x); } : [](double x) { return -std::sin(x); };
+    a.odd = is_sin;
+    a.closed_form = [is_sin](double m, double s) {
+      const double damp = std::exp(-0.5 * s * s), damp4 = std::exp(-2.0 * s * s);
+      return is_sin ? GaussianMoments{std::sin(m) * damp, std::cos(m) * damp, 0.5 * (1.0 - std::cos(2 * m) * damp4)}
+                    : GaussianMoments{std::cos(m) * damp, -std::sin(m) * damp, 0.5 * (1.0 + std::cos(2 * m) * damp4)};
+    };
   } else if (spec == "quadratic") {
     a = polynomial(spec, {1.0, 0.0, 1.0});  // x² = He2 + He0
   } else if (spec == "cubic") {

@@ -22,42 +22,58 @@ struct Workspace {
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr;
 };
 
-// Damped Anderson iteration. Returns true on convergence; `best` tracks the iterate with the
-// smallest residual so a failure still leaves the most useful state behind.
+// Damped Anderson iteration, safeguarded: an accelerated step that leaves the admissible domain is
+// pulled back towards the plain damped step, and one that does not reduce the relative residual is
+// rejected in favour of the plain step.  Returns true on convergence; `best` tracks the iterate
+// with the smallest relative residual so a failure still leaves the most useful state behind.
 bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o, const Admissible& admissible,
               Summary& s, Eigen::VectorXd& best, double& best_res) {
   const Eigen::Index n = x.size();
   const int m = std::max(0, o.anderson_memory);
   const double mix = 1.0 - o.damping;
   Workspace w(n, std::max(1, m));
+  Eigen::VectorXd plain(n), weight(n);
   int stored = 0, head = 0;
+  bool accelerated = false;
   best = x;
   best_res = std::numeric_limits<double>::infinity();
+  // Progress is judged on the residual relative to the size of the iterate, the quantity the
+  // stopping rule uses: order parameters that grow by orders of magnitude on the way to the fixed
+  // point (V ~ 10³ at small ridge) would otherwise look like divergence.
+  double best_rel = std::numeric_limits<double>::infinity(), last_rel = best_rel;
   for (int k = 0; k < o.max_iterations; ++k) {
     G(x, w.g);
     ++s.evaluations;
     s.iterations = k + 1;
     w.f = w.g - x;
     const double res = w.f.cwiseAbs().maxCoeff();
+    const double rel = res / scale_of(x);
+    if (accelerated && !(rel < last_rel)) {  // the accelerated step did not help: take the plain one
+      x = plain;
+      stored = head = 0;
+      accelerated = false;
+      continue;
+    }
     if (!std::isfinite(res)) {
       if (!std::isfinite(best_res)) return false;  // the very first evaluation failed
       x = best;  // back off: restart from the best point with a plain damped step
-      stored = 0;
+      stored = head = 0;
       G(x, w.g);
       ++s.evaluations;
       w.f = w.g - x;
       x += mix * 0.5 * w.f;
       continue;
     }
-    if (res < best_res) {
+    if (rel < best_rel) {
+      best_rel = rel;
       best_res = res;
       best = x;
     }
-    if (res <= o.tolerance * scale_of(x)) {
+    if (rel <= o.tolerance) {
       s.residual = res;
       return true;
     }
-    if (res > 10.0 * best_res) stored = 0;  // acceleration went astray: forget the history
+    if (rel > 10.0 * best_rel) stored = head = 0;  // acceleration went astray: forget the history
     if (k > 0 && m > 0) {
       w.dX.col(head) = x - w.x_prev;
       w.dF.col(head) = w.f - w.f_prev;
@@ -66,16 +82,27 @@ bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o
     }
     w.x_prev = x;
     w.f_prev = w.f;
-    if (stored == 0) {
-      x += mix * w.f;
+    last_rel = rel;
+    plain = x + mix * w.f;
+    accelerated = stored > 0;
+    if (!accelerated) {
+      x = plain;
       continue;
     }
-    w.qr.compute(w.dF.leftCols(stored));
-    const Eigen::VectorXd gamma = w.qr.solve(w.f);
-    x += mix * w.f - (w.dX.leftCols(stored) + mix * w.dF.leftCols(stored)) * gamma;
-    if (admissible && !admissible(x)) {  // extrapolated out of the domain: plain step instead
-      x = w.x_prev + mix * w.f;
-      stored = 0;
+    // Least squares in the same relative units as the stopping rule, so that a large order
+    // parameter does not drown the others.
+    weight = (1.0 / x.cwiseAbs().cwiseMax(1.0).array()).matrix();
+    w.qr.compute(weight.asDiagonal() * w.dF.leftCols(stored));
+    const Eigen::VectorXd gamma = w.qr.solve(weight.asDiagonal() * w.f);
+    x = plain - (w.dX.leftCols(stored) + mix * w.dF.leftCols(stored)) * gamma;
+    for (int halving = 0; admissible && !admissible(x); ++halving) {
+      if (halving == 30) {
+        x = plain;
+        stored = head = 0;
+        accelerated = false;
+        break;
+      }
+      x = 0.5 * (x + plain);
     }
   }
   s.residual = best_res;

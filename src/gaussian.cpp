@@ -134,6 +134,7 @@ Linearisation linearise(const Activation& sigma, double r) {
 
 std::vector<double> hermite_coefficients(const Activation& sigma, double r, int K) {
   if (K < 0) throw InvalidInput("order", "Hermite order must be non-negative");
+  if (!(r > 0.0) || !std::isfinite(r)) throw InvalidInput("variance", "pre-activation variance must be positive and finite");
   const double s = std::sqrt(r);
   std::vector<double> c(static_cast<size_t>(K) + 1);
   for (int k = 0; k <= K; ++k) {

@@ -70,7 +70,8 @@ RootResult solve_increasing_root(const std::function<double(double)>& f, double 
 double feasibility_boundary(const std::function<bool(double)>& feasible, double lo, double hi,
                             double tolerance) {
   if (feasible(lo)) return lo;
-  while (hi - lo > tolerance * std::max(1.0, std::abs(hi))) {
+  // Bounded: a tolerance below the spacing of doubles would otherwise never be met.
+  for (int k = 0; k < 200 && hi - lo > tolerance * std::max(1.0, std::abs(hi)); ++k) {
     const double mid = 0.5 * (lo + hi);
     (feasible(mid) ? hi : lo) = mid;
   }

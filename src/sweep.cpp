@@ -43,10 +43,18 @@ std::vector<Table::Cell> parameter_cells(const Model& model, const Point& point)
   return row;
 }
 
-void add_model_metadata(const Model& model, const SweepSpec& spec, Table& t) {
+void add_model_metadata(const Model& model, Table& t) {
   t.metadata.emplace_back("rmtsolve", RMTSOLVE_VERSION);
   t.metadata.emplace_back("model", model.name());
-  for (const auto& [name, value] : spec.texts) t.metadata.emplace_back(name, value);
+}
+
+// The text parameters close every row, so each row carries the full spec of its point even when
+// tables of several runs are concatenated.
+void add_text_columns(const Model& model, Table& t) {
+  for (const auto& p : model.texts()) t.columns.push_back(p.name);
+}
+void append_text_cells(const Model& model, const Point& point, std::vector<Table::Cell>& row) {
+  for (const auto& p : model.texts()) row.emplace_back(point.str(p.name));
 }
 
 }  // namespace
@@ -98,10 +106,11 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
   const std::vector<Point> points = expand(model, spec);
   SweepOutcome out;
   Table& t = out.table;
-  add_model_metadata(model, spec, t);
+  add_model_metadata(model, t);
   add_parameter_columns(model, t);
   for (const auto& o : model.outputs()) t.columns.push_back(o);
   for (const char* c : {"converged", "reason", "iterations", "residual", "method"}) t.columns.emplace_back(c);
+  add_text_columns(model, t);
   std::vector<double> warm;
   for (const Point& pt : points) {
     const PointResult r = model.solve(pt, options, warm);
@@ -112,6 +121,7 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
     row.emplace_back(static_cast<double>(r.summary.iterations));
     row.emplace_back(r.summary.residual);
     row.emplace_back(r.summary.method);
+    append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
     if (!r.summary.converged) {
       ++out.failed_points;
@@ -126,7 +136,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
   const std::vector<Point> points = expand(model, spec);
   SweepOutcome out;
   Table& t = out.table;
-  add_model_metadata(model, spec, t);
+  add_model_metadata(model, t);
   t.metadata.emplace_back("d", std::to_string(options.d));
   t.metadata.emplace_back("base_seed", std::to_string(options.seeds.base_seed));
   add_parameter_columns(model, t);
@@ -135,6 +145,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
     t.columns.push_back(o + "_se");
   }
   t.columns.emplace_back("seeds");
+  add_text_columns(model, t);
   for (const Point& pt : points) {
     const auto est = model.simulate(pt, options);
     auto row = parameter_cells(model, pt);
@@ -143,6 +154,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
       row.emplace_back(e.standard_error);
     }
     row.emplace_back(static_cast<double>(options.seeds.seeds));
+    append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
   }
   return out;
@@ -160,7 +172,7 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
 
   SweepOutcome out;
   Table& t = out.table;
-  add_model_metadata(model, spec, t);
+  add_model_metadata(model, t);
   t.metadata.emplace_back("d", std::to_string(simulation.d));
   t.metadata.emplace_back("base_seed", std::to_string(simulation.seeds.base_seed));
   t.metadata.emplace_back("tolerance", "-(k SE + below |theory|) <= mean - theory <= k SE + above |theory|, k = " +
@@ -174,6 +186,7 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
   t.columns.emplace_back("allow_above");
   t.columns.emplace_back("seeds");
   t.columns.emplace_back("verdict");
+  add_text_columns(model, t);
   std::vector<double> warm;
   for (const Point& pt : points) {
     const PointResult th = model.solve(pt, solver, warm);
@@ -204,6 +217,7 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
     row.emplace_back(allow.above);
     row.emplace_back(static_cast<double>(simulation.seeds.seeds));
     row.emplace_back(std::string(pass ? "PASS" : "FAIL"));
+    append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
     if (!pass) {
       ++out.failed_points;

@@ -1,6 +1,7 @@
 // End-to-end tests of the rmtsolve binary: exit codes, messages and tables as a user sees them.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -25,11 +26,17 @@ std::string slurp(const std::string& path) {
 }
 
 CliRun run_cli(const std::string& args) {
+  // CTest runs tests in parallel processes: every call gets its own capture files.
+  static int calls = 0;
   const auto dir = std::filesystem::temp_directory_path();
-  const std::string out = (dir / "rmtsolve_cli_out").string(), err = (dir / "rmtsolve_cli_err").string();
+  const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(calls++);
+  const std::string out = (dir / ("rmtsolve_cli_out_" + tag)).string(), err = (dir / ("rmtsolve_cli_err_" + tag)).string();
   const std::string cmd = std::string(RMTSOLVE_CLI) + " " + args + " >" + out + " 2>" + err + " </dev/null";
   const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  CliRun r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
 }
 
 int data_lines(const std::string& csv) {
@@ -66,7 +73,7 @@ TEST(Cli, TwoParameterSweepAndJson) {
 }
 
 TEST(Cli, OutputFileIsWritten) {
-  const auto path = std::filesystem::temp_directory_path() / "rmtsolve_cli_curve.csv";
+  const auto path = std::filesystem::temp_directory_path() / ("rmtsolve_cli_curve_" + std::to_string(::getpid()) + ".csv");
   std::filesystem::remove(path);
   const CliRun r = run_cli("curve rf --alpha 1:2:3 --output " + path.string());
   ASSERT_EQ(r.code, 0) << r.err;
@@ -138,7 +145,7 @@ TEST(Cli, SimulateAndValidate) {
 }
 
 TEST(Cli, GcmFromFilesAndSpectrum) {
-  const auto dir = std::filesystem::temp_directory_path() / "rmtsolve_cli_gcm";
+  const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_cli_gcm_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const int p = 60;
   rmtsolve::write_npy((dir / "omega.npy").string(), Eigen::MatrixXd::Identity(p, p));
@@ -171,4 +178,25 @@ TEST(Cli, HelpListsModelFlags) {
   EXPECT_EQ(r.code, 0);
   for (const char* flag : {"--alpha", "--beta", "--lambda", "--noise", "--activation", "--target", "--format", "--output"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+}
+
+TEST(Cli, ValidationSuiteFiles) {
+  const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_cli_suite_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string good = (dir / "good.json").string(), bad = (dir / "bad.json").string();
+  std::ofstream(good) << R"({"model": "rf", "simulation": {"d": 250, "seeds": 6},
+    "runs": [{"activation": "erf", "alpha": "0.5,2", "lambda": "0.1"}, {"activation": "relu", "alpha": "1"}]})";
+  const CliRun r = run_cli("validate " + good);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(data_lines(r.out), 3);
+  EXPECT_NE(r.out.find(",erf,"), std::string::npos);
+  EXPECT_NE(r.out.find(",relu,"), std::string::npos);
+  std::ofstream(bad) << R"({"model": "rf", "runs": [{"alpha": "1", "gamma": "2"}]})";
+  const CliRun b = run_cli("validate " + bad);
+  EXPECT_EQ(b.code, 2);
+  EXPECT_NE(b.err.find("gamma"), std::string::npos) << b.err;
+  EXPECT_TRUE(one_line(b.err));
+  std::ofstream(bad) << R"({"model": "rf", "runs": [)";
+  EXPECT_EQ(run_cli("validate " + bad).code, 2);
+  EXPECT_EQ(run_cli("validate /nonexistent/suite.json").code, 2);
 }

@@ -101,8 +101,9 @@ Result solve(const Problem& problem, const Setting& point, Method method, const 
   if (!(point.lambda > 0.0)) throw InvalidInput("lambda", "the iteration method needs lambda > 0 (use --method root)");
   Eigen::VectorXd x = Eigen::Vector3d(1.0, 0.0, 0.0);
   if (state && state->size() == 3) x = *state;
-  // V is a variance ratio and q a squared norm: fixed points with V < 0 or q < 0 are spurious.
-  const Admissible physical = [](const Eigen::VectorXd& v) { return v[0] >= 0.0 && v[1] >= 0.0; };
+  // The map needs 1 + V > 0 (V̂ > 0); every fixed point there has V > 0.  Accelerated steps that
+  // cross V = −1 find a spurious fixed point beyond it, so the iteration is kept on this side.
+  const Admissible physical = [](const Eigen::VectorXd& v) { return v[0] > -1.0 + 1e-12; };
   if (!physical(x)) x = Eigen::Vector3d(1.0, 0.0, 0.0);
   r.summary = solve_fixed_point(state_evolution(s, n, point.lambda), x, options, physical);
   r.V = x[0];

@@ -16,8 +16,9 @@ using Admissible = std::function<bool(const Eigen::VectorXd& x)>;
 
 /// Solves x = G(x) from the initial guess in `x` (a warm start, e.g. the previous grid point):
 ///  1. damped iteration x ← (1−δ)G(x) + δx with Anderson acceleration (memory m, Walker–Ni type II,
-///     least squares by Eigen's column-pivoting QR); steps that produce non-finite values or
-///     increase the residual tenfold are retried as plain damped steps;
+///     least squares by Eigen's column-pivoting QR); a step that produces non-finite values is
+///     undone and replaced by a plain damped step from the best iterate, and a tenfold increase of
+///     the residual discards the acceleration history;
 ///  2. if that fails and `multiroot_fallback` is set, GSL's hybrid Powell solver on G(x) − x from
 ///     the best iterate seen.
 /// If `admissible` is given, every accepted iterate and the final answer lie in that domain.

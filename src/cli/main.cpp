@@ -8,6 +8,7 @@
 
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/grid.hpp"
+#include "rmtsolve/suite.hpp"
 #include "rmtsolve/sweep.hpp"
 
 namespace {
@@ -123,9 +124,80 @@ std::string solver_description(const SolverOptions& s) {
   return o.str();
 }
 
+int report_invalid(const InvalidInput& e, const CLI::App* app) {
+  const std::string what = e.what();
+  const std::string flag = flag_name(e.parameter(), app);
+  std::cerr << "rmtsolve: error: " << (e.parameter().empty() ? what : flag + what.substr(e.parameter().size())) << "\n";
+  return kInvalidInput;
+}
+
+// `rmtsolve validate validation/<suite>.json [--reduced]`: every run of the suite, one table.
+int run_suite_command(int argc, char** argv) {
+  CLI::App app{"rmtsolve validate SUITE: run a validation suite (validation/*.json)"};
+  std::string path, format = "csv", output;
+  bool reduced = false;
+  int d = 0, seeds = 0, threads = 0;
+  double k_sigma = -1.0;
+  app.add_option("suite", path, "suite file")->required();
+  app.add_flag("--reduced", reduced, "use the suite's reduced (CI) Monte Carlo size");
+  app.add_option("--d", d, "override the input dimension");
+  app.add_option("--seeds", seeds, "override the number of seeds");
+  app.add_option("--threads", threads, "worker threads (0: one per core)");
+  app.add_option("--k-sigma", k_sigma, "override the allowed standard errors");
+  app.add_option("--format", format, "output format")->check(CLI::IsMember({"csv", "json"}));
+  app.add_option("--output", output, "write the table to FILE");
+  try {
+    app.parse(argc - 1, argv + 1);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "rmtsolve: error: " << e.what() << "\n";
+    return kInvalidInput;
+  }
+  try {
+    const Suite suite = load_suite(path);
+    SimulationOptions sim = reduced ? suite.reduced : suite.full;
+    if (d > 0) sim.d = d;
+    if (seeds > 0) sim.seeds.seeds = seeds;
+    sim.seeds.threads = threads;
+    ValidationTolerance tol = suite.tolerance;
+    if (k_sigma >= 0.0) tol.k_sigma = k_sigma;
+    const Model& model = find_model(suite.model);
+    SweepOutcome all;
+    for (const SweepSpec& run : suite.runs) {
+      SweepOutcome out = run_validation(model, run, SolverOptions{}, sim, tol);
+      if (all.table.columns.empty()) all.table = out.table;
+      else all.table.rows.insert(all.table.rows.end(), out.table.rows.begin(), out.table.rows.end());
+      all.failed_points += out.failed_points;
+      all.notes.insert(all.notes.end(), out.notes.begin(), out.notes.end());
+    }
+    all.table.metadata.emplace_back("suite", path);
+    all.table.metadata.emplace_back("description", suite.description);
+    all.table.metadata.emplace_back("command", command_line(argc, argv));
+    all.table.write(format, output);
+    for (const auto& note : all.notes) std::cerr << "rmtsolve: " << note << "\n";
+    if (all.failed_points > 0) {
+      std::cerr << "rmtsolve: " << all.failed_points << " of " << all.table.rows.size() << " points failed validation\n";
+      return kValidationFailed;
+    }
+  } catch (const InvalidInput& e) {
+    return report_invalid(e, nullptr);
+  } catch (const std::exception& e) {
+    std::cerr << "rmtsolve: error: " << e.what() << "\n";
+    return kInvalidInput;
+  }
+  return 0;
+}
+
+bool is_suite_argument(const std::string& arg) {
+  return arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "validate" && is_suite_argument(argv[2])) return run_suite_command(argc, argv);
+
   CLI::App app{"rmtsolve " RMTSOLVE_VERSION ": learning curves of neural-network models in the proportional limit"};
   app.set_version_flag("--version", std::string(RMTSOLVE_VERSION));
   app.require_subcommand(1);
@@ -136,7 +208,7 @@ int main(int argc, char** argv) {
            {"curve", "print the theory learning curve of a model"},
            {"simulate", "print the Monte Carlo table (mean, standard error over seeds)"},
            {"validate", "theory and Monte Carlo side by side, with a verdict per point"}}) {
-    CLI::App* cmd = app.add_subcommand(kind, help);
+    CLI::App* cmd = app.add_subcommand(kind, kind == "validate" ? help + " (or: validate SUITE.json [--reduced])" : help);
     cmd->require_subcommand(1);
     by_kind[kind] = add_model_subcommands(cmd, kind, common, store);
   }
@@ -198,11 +270,7 @@ int main(int argc, char** argv) {
       return kind == "validate" ? kValidationFailed : kNotConverged;
     }
   } catch (const InvalidInput& e) {
-    const std::string what = e.what();
-    const std::string flag = flag_name(e.parameter(), chosen ? chosen->app : nullptr);
-    std::cerr << "rmtsolve: error: " << (e.parameter().empty() ? what : flag + what.substr(e.parameter().size()))
-              << "\n";
-    return kInvalidInput;
+    return report_invalid(e, chosen ? chosen->app : nullptr);
   } catch (const std::exception& e) {
     std::cerr << "rmtsolve: error: " << e.what() << "\n";
     return kInvalidInput;

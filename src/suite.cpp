@@ -1,0 +1,85 @@
+#include "rmtsolve/suite.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/grid.hpp"
+
+namespace rmtsolve {
+namespace {
+
+using json = nlohmann::json;
+
+SimulationOptions simulation_of(const json& j, SimulationOptions base, const std::string& where) {
+  if (!j.is_object()) throw InvalidInput(where, "must be an object");
+  for (const auto& [key, value] : j.items()) {
+    if (!value.is_number_integer() || value.get<long long>() < 0) throw InvalidInput(where + "." + key, "must be a non-negative integer");
+    const int v = value.get<int>();
+    if (key == "d") base.d = v;
+    else if (key == "seeds") base.seeds.seeds = v;
+    else if (key == "n_test") base.n_test = v;
+    else if (key == "seed") base.seeds.base_seed = static_cast<std::uint64_t>(v);
+    else throw InvalidInput(where + "." + key, "unknown field (d, seeds, n_test, seed)");
+  }
+  if (base.d < 1 || base.seeds.seeds < 1) throw InvalidInput(where, "d and seeds must be at least 1");
+  return base;
+}
+
+SweepSpec run_of(const json& j, const Model& model, const std::string& where) {
+  if (!j.is_object()) throw InvalidInput(where, "must be an object of parameter: value");
+  SweepSpec spec;
+  for (const auto& [key, value] : j.items()) {
+    const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    bool known = false;
+    for (const auto& p : model.numbers())
+      if (p.name == key) {
+        spec.grids[key] = parse_grid(text, where + "." + key);
+        known = true;
+      }
+    for (const auto& p : model.texts())
+      if (p.name == key) {
+        spec.texts[key] = text;
+        known = true;
+      }
+    if (!known) throw InvalidInput(where + "." + key, "not a parameter of model " + model.name());
+  }
+  return spec;
+}
+
+}  // namespace
+
+Suite load_suite(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InvalidInput("suite", "cannot open '" + path + "'");
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw InvalidInput("suite", path + ": malformed JSON: " + e.what());
+  }
+  Suite s;
+  s.path = path;
+  if (!doc.contains("model") || !doc["model"].is_string()) throw InvalidInput("suite", path + ": needs a \"model\" string");
+  s.model = doc["model"].get<std::string>();
+  const Model& model = find_model(s.model);
+  s.description = doc.value("description", "");
+  if (doc.contains("simulation")) s.full = simulation_of(doc["simulation"], s.full, path + ": simulation");
+  s.reduced = doc.contains("reduced") ? simulation_of(doc["reduced"], s.full, path + ": reduced") : s.full;
+  if (doc.contains("tolerance")) {
+    const json& t = doc["tolerance"];
+    s.tolerance.k_sigma = t.value("k_sigma", s.tolerance.k_sigma);
+    s.tolerance.rel_tol = t.value("rel_tol", s.tolerance.rel_tol);
+  }
+  if (!doc.contains("runs") || !doc["runs"].is_array() || doc["runs"].empty())
+    throw InvalidInput("suite", path + ": needs a non-empty \"runs\" array");
+  for (size_t i = 0; i < doc["runs"].size(); ++i)
+    s.runs.push_back(run_of(doc["runs"][i], model, path + ": runs[" + std::to_string(i) + "]"));
+  for (const auto& key : doc.items())
+    if (key.key() != "model" && key.key() != "description" && key.key() != "simulation" && key.key() != "reduced" &&
+        key.key() != "tolerance" && key.key() != "runs")
+      throw InvalidInput("suite", path + ": unknown field \"" + key.key() + "\"");
+  return s;
+}
+
+}  // namespace rmtsolve
