@@ -1,5 +1,6 @@
 #include "rmtsolve/model.hpp"
 
+#include "equations/deep_rf/deep_rf.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
@@ -17,6 +18,7 @@ const std::vector<std::unique_ptr<Model>>& models() {
     v.push_back(rf_ridge::make_model());
     v.push_back(gcm_ridge::make_model());
     v.push_back(srf::make_model());
+    v.push_back(deep_rf::make_model());
     return v;
   }();
   return all;

@@ -11,8 +11,15 @@ namespace rmtsolve::mc {
 constexpr Eigen::Index kTestBlock = 2048;
 
 Eigen::VectorXd Teacher::labels(const Eigen::MatrixXd& X, std::mt19937_64& rng) const {
-  Eigen::VectorXd y = (X * theta) / std::sqrt(static_cast<double>(X.cols()));
-  for (Eigen::Index i = 0; i < y.size(); ++i) y[i] = link->f(y[i]);
+  Eigen::VectorXd y;
+  if (hidden.size() == 0) {
+    y = (X * theta) / std::sqrt(norm > 0.0 ? norm : static_cast<double>(X.cols()));
+    for (Eigen::Index i = 0; i < y.size(); ++i) y[i] = link->f(y[i]);
+  } else {
+    Eigen::MatrixXd H = X * hidden.transpose();
+    apply_activation(*link, H);
+    y = H * theta / std::sqrt(static_cast<double>(hidden.rows()));
+  }
   if (noise > 0.0) y += std::sqrt(noise) * gaussian_matrix(X.rows(), 1, rng);
   return y;
 }
@@ -23,8 +30,13 @@ Eigen::VectorXd random_direction(int d, std::mt19937_64& rng) {
 }
 
 RidgeErrors ridge_readout_errors(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
-                                 double lambda, std::mt19937_64& rng) {
-  const Eigen::MatrixXd X = gaussian_matrix(n, d, rng);
+                                 double lambda, std::mt19937_64& rng, const Eigen::VectorXd& input_sd) {
+  auto inputs = [&](Eigen::Index rows) {
+    Eigen::MatrixXd X = gaussian_matrix(rows, d, rng);
+    if (input_sd.size()) X = X * input_sd.asDiagonal();
+    return X;
+  };
+  const Eigen::MatrixXd X = inputs(n);
   const Eigen::VectorXd y = teacher.labels(X, rng);
   const Eigen::MatrixXd F = features(X);
   const Eigen::VectorXd a = ridge_readout(F, y, lambda);
@@ -32,7 +44,7 @@ RidgeErrors ridge_readout_errors(const FeatureMap& features, const Teacher& teac
   e.train = (y - F * a).squaredNorm() / n;
   double sum = 0.0;
   for (Eigen::Index done = 0; done < n_test; done += kTestBlock) {
-    const Eigen::MatrixXd Xt = gaussian_matrix(std::min<Eigen::Index>(kTestBlock, n_test - done), d, rng);
+    const Eigen::MatrixXd Xt = inputs(std::min<Eigen::Index>(kTestBlock, n_test - done));
     const Eigen::VectorXd yt = teacher.labels(Xt, rng);
     sum += (yt - features(Xt) * a).squaredNorm();
   }

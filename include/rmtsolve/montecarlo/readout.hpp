@@ -7,11 +7,14 @@
 
 namespace rmtsolve::mc {
 
-/// A single-index teacher on Gaussian inputs: y = σ*(⟨θ, x⟩/√d) + √Δ ε.
+/// A teacher on Gaussian inputs: single-index y = σ*(⟨θ, x⟩/√norm) + √Δ ε (norm = d unless set),
+/// or, when `hidden` is set, a random-features teacher y = θᵀσ*(W* x)/√k* + √Δ ε.
 struct Teacher {
   const Activation* link = nullptr;
-  Eigen::VectorXd theta;  // ‖θ‖² = d
+  Eigen::VectorXd theta;  // single-index: ‖θ‖² ≈ norm; random features: θ ∈ ℝ^{k*}
   double noise = 0.0;
+  double norm = 0.0;      // 0: d
+  Eigen::MatrixXd hidden; // W* ∈ ℝ^{k*×d}, empty for a single-index teacher
   Eigen::VectorXd labels(const Eigen::MatrixXd& X, std::mt19937_64& rng) const;
 };
 
@@ -28,7 +31,8 @@ struct RidgeErrors {
 
 /// Trains a ridge readout Σ(y − âᵀφ)² + λ‖â‖² on n fresh Gaussian samples and measures it on
 /// n_test more (in blocks, to bound memory): the common last stage of every simulated model.
+/// Inputs are x = diag(input_sd)·g with g ~ N(0, I_d) (input_sd empty: Σ = I).
 RidgeErrors ridge_readout_errors(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
-                                 double lambda, std::mt19937_64& rng);
+                                 double lambda, std::mt19937_64& rng, const Eigen::VectorXd& input_sd = {});
 
 }  // namespace rmtsolve::mc

@@ -1,0 +1,210 @@
+#include "deep_rf.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "rmtsolve/activation.hpp"
+#include "rmtsolve/chain.hpp"
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/matrix_io.hpp"
+#include "rmtsolve/ridge_equivalent.hpp"
+#include "rmtsolve/spectral.hpp"
+
+namespace rmtsolve::deep_rf {
+namespace {
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) parts.push_back(item);
+  return parts;
+}
+
+double trace_of(const Spec& s, int d) { return s.input_spectrum.size() ? s.input_spectrum.sum() : double(d); }
+double mean_input_variance(const Spec& s) { return s.input_spectrum.size() ? s.input_spectrum.mean() : 1.0; }
+
+void validate(const Spec& s) {
+  if (s.layers.empty()) throw InvalidInput("widths", "needs at least one layer");
+  for (const Layer& l : s.layers)
+    if (!(l.width > 0.0) || !std::isfinite(l.width)) throw InvalidInput("widths", "every width k_l/d must be positive");
+  if (!(s.alpha > 0.0) || !std::isfinite(s.alpha)) throw InvalidInput("alpha", "must be positive and finite");
+  if (!(s.lambda >= 0.0) || !std::isfinite(s.lambda)) throw InvalidInput("lambda", "must be non-negative and finite");
+  if (!(s.noise >= 0.0) || !std::isfinite(s.noise)) throw InvalidInput("noise", "must be non-negative and finite");
+  if (!(s.teacher_width >= 0.0) || !std::isfinite(s.teacher_width)) throw InvalidInput("teacher-width", "must be non-negative");
+  if (s.input_spectrum.size() && !(s.input_spectrum.minCoeff() > 0.0 && s.input_spectrum.allFinite()))
+    throw InvalidInput("input", "input covariance eigenvalues must be positive and finite");
+}
+
+// The seed-free chain: one (γ, a, b) per layer from the global variance recursion r_{l+1} = M2_l(r_l).
+Result solve_chain(const Spec& s, const TeacherMoments& t, const SolverOptions& options) {
+  Result out;
+  ChainProblem chain;
+  const double trace_fraction = mean_input_variance(s);  // tr Σ / d
+  if (s.input_spectrum.size()) {
+    const auto d = static_cast<double>(s.input_spectrum.size());
+    chain.input.eigenvalue.assign(s.input_spectrum.data(), s.input_spectrum.data() + s.input_spectrum.size());
+    chain.input.mass.assign(chain.input.eigenvalue.size(), 1.0 / d);
+    chain.input.alignment.assign(chain.input.eigenvalue.size(), t.linear2 / s.input_spectrum.sum());
+  } else {
+    chain.input = InputSpectrum{{1.0}, {1.0}, {t.linear2}};
+  }
+  double r = trace_fraction, previous_width = 1.0;
+  Linearisation last{};
+  for (size_t l = 0; l < s.layers.size(); ++l) {
+    const Layer& layer = s.layers[l];
+    if (layer.weights.kind != mc::WeightModel::Kind::kGaussian)
+      throw InvalidInput("method", "the seed-free chain needs i.i.d. Gaussian weights; use --method drawn:D:SEED for " +
+                                       layer.weights.describe() + " weights");
+    const Activation sigma = make_activation(layer.activation, "activations");
+    const rmtsolve::Linearisation lin = linearise(sigma, r);
+    if (l + 1 < s.layers.size() && std::abs(lin.kappa0) > 1e-12 * std::sqrt(lin.second))
+      throw InvalidInput("method", "a non-odd activation ('" + layer.activation + "') before the last layer shifts every "
+                                   "neuron of the next one (deep.md 2.3.3); the chain does not hold: use --method drawn:D:SEED");
+    if (std::abs(lin.kappa1) <= 1e-12 * std::sqrt(lin.second))
+      throw InvalidInput("activations", "'" + layer.activation + "' has no linear component at this variance");
+    chain.layers.push_back({layer.width / previous_width, lin.kappa1 * lin.kappa1, lin.kappa_star * lin.kappa_star});
+    out.layers.push_back({r, lin.kappa0, lin.kappa1, lin.kappa_star});
+    previous_width = layer.width;
+    r = lin.second;  // Δ = 1: the next pre-activation variance is this layer's second moment
+  }
+  const bool features_have_mean = out.layers.back().kappa0 != 0.0;
+  chain.alpha = s.alpha / s.layers.back().width;
+  chain.lambda = s.lambda;
+  chain.noise = s.noise + t.nonlinear2 + (features_have_mean ? 0.0 : t.mean2);
+  const ChainSolution c = solve_chain(chain, options);
+  out.test_error = c.test_error;
+  out.train_error = c.train_error;
+  out.df1 = c.df1;
+  out.df2 = c.df2;
+  out.summary = c.summary;
+  return out;
+}
+
+// Population covariances of the drawn network, layer by layer (deep.md §2.3, §2.3.3).
+struct Moments {
+  Eigen::MatrixXd centred;  // Ω̃_l = Cov(h_l)
+  Eigen::VectorXd mean;     // μ_l = E h_l
+  Eigen::MatrixXd cross;    // Φ_l = E[h_l xᵀ]
+};
+
+void propagate_layer(const Layer& layer, const Eigen::MatrixXd& W, Linearisation mode, Moments& m, LayerReport& report) {
+  const Activation sigma = make_activation(layer.activation, "activations");
+  const Eigen::Index k = W.rows();
+  Eigen::VectorXd mean(k), slope(k), variance(k);
+  Eigen::MatrixXd A;
+  if (mode == Linearisation::kOffsets) {
+    A = W * m.centred * W.transpose();
+    const Eigen::VectorXd offset = W * m.mean;
+    for (Eigen::Index i = 0; i < k; ++i) {
+      const GaussianMoments g = gaussian_moments(sigma, offset[i], std::sqrt(std::max(A(i, i), 1e-300)));
+      mean[i] = g.mean;
+      slope[i] = g.slope;
+      variance[i] = g.second - g.mean * g.mean;
+    }
+  } else {  // one linearisation at the average second moment, blind to the per-neuron offsets
+    A = W * (m.centred + m.mean * m.mean.transpose()) * W.transpose();
+    const rmtsolve::Linearisation lin = linearise(sigma, A.diagonal().mean());
+    mean.setConstant(lin.kappa0);
+    slope.setConstant(lin.kappa1);
+    variance = (A.diagonal().array() * lin.kappa1 * lin.kappa1 + lin.kappa_star * lin.kappa_star).matrix();
+  }
+  const double r = A.diagonal().mean();
+  const rmtsolve::Linearisation lin = linearise(sigma, r);
+  report = {r, lin.kappa0, lin.kappa1, lin.kappa_star};
+  m.centred = slope.asDiagonal() * A * slope.asDiagonal();
+  m.centred.diagonal() = variance;
+  m.mean = mean;
+  m.cross = slope.asDiagonal() * (W * m.cross);
+}
+
+Result solve_drawn(const Spec& s, const TeacherMoments& t, const SolverOptions& options) {
+  if (s.d < 2) throw InvalidInput("method", "drawn networks need d ≥ 2");
+  if (s.input_spectrum.size() && s.input_spectrum.size() != s.d)
+    throw InvalidInput("input", "has " + std::to_string(s.input_spectrum.size()) + " eigenvalues, the drawn network d = " +
+                                    std::to_string(s.d));
+  Result out;
+  std::mt19937_64 rng(s.seed);
+  const Eigen::VectorXd sigma_diag = s.input_spectrum.size() ? s.input_spectrum : Eigen::VectorXd::Ones(s.d);
+  Moments m{sigma_diag.asDiagonal(), Eigen::VectorXd::Zero(s.d), sigma_diag.asDiagonal()};
+  Eigen::Index k_in = s.d;
+  for (const Layer& layer : s.layers) {
+    const auto k = static_cast<Eigen::Index>(std::max(1.0, std::round(layer.width * s.d)));
+    const Eigen::MatrixXd W = mc::sample_weights(layer.weights, k, k_in, rng);
+    out.layers.emplace_back();
+    propagate_layer(layer, W, s.linearisation, m, out.layers.back());
+    k_in = k;
+  }
+  const double p = static_cast<double>(k_in);
+  const Eigen::MatrixXd second = m.centred + m.mean * m.mean.transpose();
+  const SymmetricEigen eig = symmetric_eigen(second / p);
+  RidgeSpectrum spectrum;
+  spectrum.omega = eig.values.cwiseMax(0.0);
+  // Teacher averaged over its direction: E[h z] = Φ_L θ/√tr Σ, and a mean along μ_L.
+  const Eigen::MatrixXd projected = eig.vectors.transpose() * m.cross;  // rows u_jᵀ Φ_L
+  spectrum.psi2 = (t.linear2 / trace_of(s, s.d) * projected.rowwise().squaredNorm() +
+                   t.mean2 * (eig.vectors.transpose() * m.mean).array().square().matrix()) / p;
+  spectrum.sigma_y2 = t.linear2 + t.nonlinear2 + t.mean2 + s.noise;
+  const RidgeEquivalentResult r = solve_ridge_equivalent(spectrum, s.alpha * s.d, s.lambda, options);
+  out.test_error = r.test_error;
+  out.train_error = r.train_error;
+  out.df1 = r.df1;
+  out.df2 = r.df2;
+  out.summary = r.summary;
+  out.summary.method = "drawn d=" + std::to_string(s.d) + ": " + out.summary.method;
+  return out;
+}
+
+}  // namespace
+
+TeacherMoments teacher_moments(const Spec& s) {
+  const Activation link = make_activation(s.target, "target");
+  // Single-index: z has unit variance.  Random-features teacher y = θᵀσ*(W* x)/√k*, W* with
+  // N(0, 1/d) entries: pre-activations of variance tr Σ/d, and a linear part of variance κ1*² tr Σ/d.
+  const double r = s.teacher_width > 0.0 ? mean_input_variance(s) : 1.0;
+  const rmtsolve::Linearisation lin = linearise(link, r);
+  return {lin.kappa1 * lin.kappa1 * r, lin.kappa_star * lin.kappa_star, lin.kappa0 * lin.kappa0};
+}
+
+Result solve(const Spec& spec, const SolverOptions& options) {
+  validate(spec);
+  const TeacherMoments t = teacher_moments(spec);
+  return spec.method == Method::kChain ? solve_chain(spec, t, options) : solve_drawn(spec, t, options);
+}
+
+std::vector<Layer> parse_layers(const std::string& widths, const std::string& activations, const std::string& weights) {
+  const auto w = split(widths), a = split(activations), m = split(weights);
+  if (w.empty()) throw InvalidInput("widths", "needs at least one width");
+  auto pick = [&](const std::vector<std::string>& list, size_t i, const char* name) {
+    if (list.size() == 1) return list[0];
+    if (list.size() != w.size())
+      throw InvalidInput(name, "give one entry or one per layer (" + std::to_string(w.size()) + " layers)");
+    return list[i];
+  };
+  std::vector<Layer> layers;
+  for (size_t i = 0; i < w.size(); ++i) {
+    Layer l;
+    try {
+      size_t used = 0;
+      l.width = std::stod(w[i], &used);
+      if (used != w[i].size()) throw std::invalid_argument(w[i]);
+    } catch (const std::exception&) {
+      throw InvalidInput("widths", "malformed width '" + w[i] + "'");
+    }
+    l.activation = pick(a, i, "activations");
+    make_activation(l.activation, "activations");
+    const std::string kind = pick(m, i, "weights");
+    if (kind == "gaussian") l.weights.kind = mc::WeightModel::Kind::kGaussian;
+    else if (kind == "orthogonal") l.weights.kind = mc::WeightModel::Kind::kOrthogonal;
+    else if (kind.rfind("file:", 0) == 0) {
+      l.weights.kind = mc::WeightModel::Kind::kRowCovariance;
+      l.weights.C = read_matrix(kind.substr(5), "weights");
+    } else {
+      throw InvalidInput("weights", "unknown weight model '" + kind + "' (gaussian, orthogonal, file:C.npy)");
+    }
+    layers.push_back(std::move(l));
+  }
+  return layers;
+}
+
+}  // namespace rmtsolve::deep_rf

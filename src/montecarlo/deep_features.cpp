@@ -1,0 +1,40 @@
+#include "rmtsolve/montecarlo/deep_features.hpp"
+
+#include <cmath>
+
+#include "rmtsolve/montecarlo/sampling.hpp"
+
+namespace rmtsolve::mc {
+
+RidgeErrors simulate_deep_features(const DeepSample& s, std::mt19937_64& rng) {
+  std::vector<Eigen::MatrixXd> W;
+  Eigen::Index k_in = s.d;
+  for (const auto& layer : s.layers) {
+    W.push_back(sample_weights(layer.weights, layer.width, k_in, rng));
+    k_in = layer.width;
+  }
+  Teacher teacher{&s.link, {}, s.noise};
+  if (s.teacher_width > 0) {
+    teacher.hidden = gaussian_matrix(s.teacher_width, s.d, rng, 1.0 / std::sqrt(static_cast<double>(s.d)));
+    teacher.theta = gaussian_matrix(s.teacher_width, 1, rng);
+  } else {
+    // θ scaled so that z = ⟨θ, x⟩/√tr Σ has exactly unit variance: θᵀΣθ = tr Σ.
+    teacher.theta = gaussian_matrix(s.d, 1, rng);
+    teacher.norm = s.input_sd.size() ? s.input_sd.squaredNorm() : static_cast<double>(s.d);
+    const double spread = s.input_sd.size() ? (s.input_sd.asDiagonal() * teacher.theta).squaredNorm() : teacher.theta.squaredNorm();
+    teacher.theta *= std::sqrt(teacher.norm / spread);
+  }
+  const double scale = 1.0 / std::sqrt(static_cast<double>(k_in));
+  auto features = [&](const Eigen::MatrixXd& X) {
+    Eigen::MatrixXd H = X;
+    for (size_t l = 0; l < W.size(); ++l) {
+      Eigen::MatrixXd next = H * W[l].transpose();
+      apply_activation(s.layers[l].sigma, next);
+      H = std::move(next);
+    }
+    return Eigen::MatrixXd(H * scale);
+  };
+  return ridge_readout_errors(features, teacher, s.d, s.n, s.n_test, s.lambda, rng, s.input_sd);
+}
+
+}  // namespace rmtsolve::mc

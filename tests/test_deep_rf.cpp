@@ -1,0 +1,158 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "equations/deep_rf/deep_rf.hpp"
+#include "equations/gcm_ridge/gcm_ridge.hpp"
+#include "equations/rf_ridge/rf_ridge.hpp"
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/model.hpp"
+
+using namespace rmtsolve;
+using deep_rf::Method;
+
+namespace {
+
+deep_rf::Spec spec(const std::string& widths, const std::string& acts, double alpha, double lambda, double noise,
+                   const std::string& weights = "gaussian") {
+  deep_rf::Spec s;
+  s.layers = deep_rf::parse_layers(widths, acts, weights);
+  s.alpha = alpha;
+  s.lambda = lambda;
+  s.noise = noise;
+  return s;
+}
+
+deep_rf::Spec drawn(deep_rf::Spec s, int d, std::uint64_t seed) {
+  s.method = Method::kDrawn;
+  s.d = d;
+  s.seed = seed;
+  return s;
+}
+
+// Theory vs Monte Carlo at d = 300, 6 seeds: 3 SE plus the model's stated allowance.
+void expect_mc_agreement(const std::string& widths, const std::string& acts, double alpha, const std::string& method,
+                         const std::string& weights = "gaussian", double lambda = 0.05) {
+  const Model& deep = find_model("deep");
+  Point pt;
+  pt.number = {{"alpha", alpha}, {"lambda", lambda}, {"noise", 0.1}, {"teacher_width", 0.0}};
+  pt.text = {{"widths", widths}, {"activations", acts}, {"weights", weights}, {"target", "linear"},
+             {"input", "identity"}, {"method", method}, {"linearisation", "offsets"}};
+  std::vector<double> warm;
+  const auto th = deep.solve(pt, {}, warm);
+  ASSERT_TRUE(th.summary.converged) << th.summary.brief();
+  SimulationOptions o;
+  o.d = 300;
+  o.seeds.seeds = 6;
+  const auto mc = deep.simulate(pt, o);
+  const Allowance allow = deep.finite_size_allowance(pt);
+  EXPECT_LE(std::abs(mc[0].mean - th.values[0]), 3 * mc[0].standard_error + allow.above * th.values[0])
+      << widths << " " << acts << " alpha=" << alpha << " theory " << th.values[0] << " MC " << mc[0].mean << " ± "
+      << mc[0].standard_error;
+}
+
+}  // namespace
+
+TEST(DeepRf, DepthOneIsRandomFeatures) {
+  const double table[][4] = {{2.0, 1.0, 1e-2, 0.967402164798}, {0.5, 3.0, 1e-1, 0.932299074316},
+                             {3.0, 3.0, 1e-3, 0.758740226700}, {1.5, 0.7, 1.0, 1.008816175047}};
+  for (const auto& [psi1, psi2, lmm, expected] : table) {
+    const auto r = deep_rf::solve(spec(std::to_string(psi1), "tanh", psi2, psi2 * lmm, 0.25), {});
+    ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+    EXPECT_NEAR(r.test_error, expected, 1e-9);
+  }
+  rf_ridge::Spec rf{"erf", "hermite:0,1,0.4", 1.3, 0.7, 0.02, 0.1};
+  auto s = spec("0.7", "erf", 1.3, 0.02, 0.1);
+  s.target = rf.target;
+  EXPECT_NEAR(deep_rf::solve(s, {}).test_error, rf_ridge::solve(rf).test_error, 1e-9);
+}
+
+TEST(DeepRf, DrawnLinearNetworkIsRidgeOnTheProductCovariance) {
+  // σ = identity: features A x with A = W2 W1, so the drawn path must equal the GCM ridge on
+  // Ω = A Aᵀ, Φ = Aᵀ, Ψ = I for the same draw (seed).
+  const int d = 200;
+  const auto s = drawn(spec("1.5,0.8", "linear", 1.7, 0.05, 0.2), d, 11);
+  std::mt19937_64 rng(11);
+  const Eigen::MatrixXd W1 = mc::sample_weights({}, 300, d, rng), W2 = mc::sample_weights({}, 160, 300, rng);
+  const Eigen::MatrixXd A = W2 * W1;
+  const auto problem = gcm_ridge::Problem::from_covariances({Eigen::MatrixXd::Identity(d, d), A.transpose(), A * A.transpose()});
+  const auto ref = gcm_ridge::solve(problem, {1.7 * d / 160.0, 0.05, 0.2}, gcm_ridge::Method::kRoot, {});
+  const auto r = deep_rf::solve(s, {});
+  ASSERT_TRUE(r.summary.converged);
+  EXPECT_NEAR(r.test_error, ref.test_error, 1e-9);
+  EXPECT_NEAR(r.train_error, ref.train_error, 1e-9);
+}
+
+TEST(DeepRf, ChainMatchesDrawnNetworksAtLargeWidth) {
+  for (const char* widths : {"2,1.5", "1,1,1"}) {
+    for (const char* act : {"tanh", "linear"}) {
+      const auto s = spec(widths, act, 1.5, 0.05, 0.1);
+      const double chain = deep_rf::solve(s, {}).test_error;
+      const double one_draw = deep_rf::solve(drawn(s, 700, 3), {}).test_error;
+      EXPECT_NEAR(one_draw, chain, 0.02 * chain) << widths << " " << act;
+    }
+  }
+}
+
+TEST(DeepRf, RidgelessLimitAndInterpolationThreshold) {
+  // n = p at λ = 0 diverges and says so; either side converges, continuous with small λ.
+  const auto at = deep_rf::solve(spec("2,1.5", "tanh", 1.5, 0.0, 0.1), {});
+  EXPECT_FALSE(at.summary.converged);
+  EXPECT_EQ(at.summary.reason, Termination::kDivergent);
+  for (double alpha : {0.8, 3.0}) {
+    const auto zero = deep_rf::solve(spec("2,1.5", "tanh", alpha, 0.0, 0.1), {});
+    const auto tiny = deep_rf::solve(spec("2,1.5", "tanh", alpha, 1e-9, 0.1), {});
+    ASSERT_TRUE(zero.summary.converged && tiny.summary.converged) << zero.summary.brief();
+    EXPECT_NEAR(zero.test_error, tiny.test_error, 1e-6 * zero.test_error);
+  }
+}
+
+TEST(DeepRf, NonOddCorrectionReproducesReferenceTable) {
+  // deep.md §2.3.3 (ReLU, L = 2, d = 300, k = 600, τ² = 0.1): naive and per-neuron columns.
+  const double rows[][4] = {{0.01, 1, 1.198, 1.135}, {0.01, 2, 1.313, 1.078}, {0.01, 3, 1.181, 0.966},
+                            {0.1, 2, 0.866, 0.809},  {0.1, 3, 0.819, 0.752}};
+  for (const auto& [lambda, alpha, naive, offsets] : rows) {
+    auto s = drawn(spec("2,2", "relu", alpha, lambda, 0.1), 300, 1);
+    const double corrected = deep_rf::solve(s, {}).test_error;
+    s.linearisation = deep_rf::Linearisation::kPlain;
+    const double plain = deep_rf::solve(s, {}).test_error;
+    // One draw at d = 300 against the note's draw: 1 % for the naive column, 2.5 % for the
+    // per-neuron one (its values move more with the draw).
+    EXPECT_NEAR(plain, naive, 0.01 * naive) << lambda << " " << alpha;
+    EXPECT_NEAR(corrected, offsets, 0.025 * offsets) << lambda << " " << alpha;
+  }
+}
+
+TEST(DeepRf, TeacherNetworkIsALinearTeacherPlusNoise) {
+  // deep.md §3.7: a sign random-features teacher is a linear teacher with F² = 2/π, τ² = 1 − 2/π.
+  auto s = spec("1", "tanh", 1.0, 0.1, 0.0);
+  s.target = "sign";
+  s.teacher_width = 2.0;
+  const auto t = deep_rf::teacher_moments(s);
+  EXPECT_NEAR(t.linear2, 2.0 / M_PI, 1e-10);
+  EXPECT_NEAR(t.nonlinear2, 1.0 - 2.0 / M_PI, 1e-10);
+  EXPECT_NEAR(t.mean2, 0.0, 1e-14);
+}
+
+TEST(DeepRf, MonteCarloAgreementTanhErfDepthsOneToThree) {
+  expect_mc_agreement("2", "tanh", 1.0, "chain");
+  expect_mc_agreement("2,1.5", "tanh", 2.0, "chain");
+  expect_mc_agreement("1.5,1.5,1", "erf", 1.5, "chain");
+}
+
+TEST(DeepRf, MonteCarloAgreementReluWithCorrectionAndOrthogonalWeights) {
+  expect_mc_agreement("2,2", "relu", 2.0, "drawn:300:5", "gaussian", 0.1);
+  expect_mc_agreement("1,1", "tanh", 1.5, "drawn:300:5", "orthogonal");
+}
+
+TEST(DeepRf, RejectsWhatTheChainCannotDo) {
+  EXPECT_THROW(deep_rf::solve(spec("2,2", "relu", 1.0, 0.1, 0.1), {}), InvalidInput);  // non-odd before the last layer
+  EXPECT_THROW(deep_rf::solve(spec("1,1", "tanh", 1.0, 0.1, 0.1, "orthogonal"), {}), InvalidInput);
+  EXPECT_THROW(deep_rf::parse_layers("2,x", "tanh", "gaussian"), InvalidInput);
+  EXPECT_THROW(deep_rf::parse_layers("2,1", "tanh,erf,relu", "gaussian"), InvalidInput);
+  EXPECT_THROW(deep_rf::parse_layers("2", "tanh", "uniform"), InvalidInput);
+  EXPECT_THROW(deep_rf::parse_layers("2", "tanh", "file:/nonexistent.npy"), InvalidInput);
+  EXPECT_THROW(deep_rf::solve(spec("2", "tanh", -1.0, 0.1, 0.1), {}), InvalidInput);
+  // ReLU at the last layer only is fine for the chain (its mean direction is a free bias).
+  EXPECT_TRUE(deep_rf::solve(spec("2,1", "tanh,relu", 1.0, 0.1, 0.1), {}).summary.converged);
+}
