@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "equations/deep_rf/deep_rf.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "rmtsolve/model.hpp"
@@ -29,6 +30,41 @@ void BM_RfCurve100(benchmark::State& state) {
   state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_RfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond);
+
+// A 100-point α sweep of the spiked random-features model (seed-free), tanh student and target.
+void BM_SrfCurve100(benchmark::State& state) {
+  const Model& srf = find_model("srf");
+  SweepSpec spec;
+  for (int i = 0; i < 100; ++i) spec.grids["alpha"].push_back(0.05 + 0.05 * i);
+  spec.grids["eta"] = {2.0};
+  spec.texts["activation"] = state.range(0) ? "relu" : "tanh";
+  for (auto _ : state) benchmark::DoNotOptimize(run_curve(srf, spec, {}).table.rows.size());
+  state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_SrfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond);
+
+// A 100-point α sweep of a depth-3 tanh network: seed-free chain (range 0 = 0), or one drawn
+// network at d = range 0 (per-neuron linearisation and one eigen-decomposition per point).
+void BM_DeepCurve100(benchmark::State& state) {
+  const Model& deep = find_model("deep");
+  SweepSpec spec;
+  for (int i = 0; i < 100; ++i) spec.grids["alpha"].push_back(0.05 + 0.05 * i);
+  spec.texts["widths"] = "1.5,1.5,1";
+  spec.texts["method"] = state.range(0) ? "drawn:" + std::to_string(state.range(0)) + ":1" : "chain";
+  for (auto _ : state) benchmark::DoNotOptimize(run_curve(deep, spec, {}).table.rows.size());
+  state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_DeepCurve100)->Arg(0)->Arg(600)->ArgName("drawn_d")->Unit(benchmark::kMillisecond);
+
+// One drawn depth-3 network at d: the covariance recursion, the eigen-decomposition and one point.
+void BM_DeepDrawnPoint(benchmark::State& state) {
+  deep_rf::Spec spec;
+  spec.layers = deep_rf::parse_layers("1.5,1.5,1", "tanh", "gaussian");
+  spec.method = deep_rf::Method::kDrawn;
+  spec.d = static_cast<int>(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(deep_rf::solve(spec, {}).test_error);
+}
+BENCHMARK(BM_DeepDrawnPoint)->Arg(400)->Arg(800)->ArgName("d")->Unit(benchmark::kMillisecond);
 
 // GCM ridge: one eigen-decomposition of a p × p covariance, then 100 points by the scalar root
 // (range 1 = 0) or by the (V, q, m) state evolution that GCMProject iterates (range 1 = 1).

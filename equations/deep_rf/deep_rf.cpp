@@ -118,33 +118,10 @@ void propagate_layer(const Layer& layer, const Eigen::MatrixXd& W, Linearisation
   m.cross = slope.asDiagonal() * (W * m.cross);
 }
 
-Result solve_drawn(const Spec& s, const TeacherMoments& t, const SolverOptions& options) {
-  if (s.d < 2) throw InvalidInput("method", "drawn networks need d ≥ 2");
-  if (s.input_spectrum.size() && s.input_spectrum.size() != s.d)
-    throw InvalidInput("input", "has " + std::to_string(s.input_spectrum.size()) + " eigenvalues, the drawn network d = " +
-                                    std::to_string(s.d));
+Result solve_drawn(const Spec& s, const DrawnNetwork& net, const SolverOptions& options) {
   Result out;
-  std::mt19937_64 rng(s.seed);
-  const Eigen::VectorXd sigma_diag = s.input_spectrum.size() ? s.input_spectrum : Eigen::VectorXd::Ones(s.d);
-  Moments m{sigma_diag.asDiagonal(), Eigen::VectorXd::Zero(s.d), sigma_diag.asDiagonal()};
-  Eigen::Index k_in = s.d;
-  for (const Layer& layer : s.layers) {
-    const auto k = static_cast<Eigen::Index>(std::max(1.0, std::round(layer.width * s.d)));
-    const Eigen::MatrixXd W = mc::sample_weights(layer.weights, k, k_in, rng);
-    out.layers.emplace_back();
-    propagate_layer(layer, W, s.linearisation, m, out.layers.back());
-    k_in = k;
-  }
-  const double p = static_cast<double>(k_in);
-  const Eigen::MatrixXd second = m.centred + m.mean * m.mean.transpose();
-  const SymmetricEigen eig = symmetric_eigen(second / p);
-  RidgeSpectrum spectrum;
-  spectrum.omega = eig.values.cwiseMax(0.0);
-  // Teacher averaged over its direction: E[h z] = Φ_L θ/√tr Σ, and a mean along μ_L.
-  const Eigen::MatrixXd projected = eig.vectors.transpose() * m.cross;  // rows u_jᵀ Φ_L
-  spectrum.psi2 = (t.linear2 / trace_of(s, s.d) * projected.rowwise().squaredNorm() +
-                   t.mean2 * (eig.vectors.transpose() * m.mean).array().square().matrix()) / p;
-  spectrum.sigma_y2 = t.linear2 + t.nonlinear2 + t.mean2 + s.noise;
+  out.layers = net.layers;
+  RidgeSpectrum spectrum{net.omega, net.psi2, net.signal + s.noise};
   const RidgeEquivalentResult r = solve_ridge_equivalent(spectrum, s.alpha * s.d, s.lambda, options);
   out.test_error = r.test_error;
   out.train_error = r.train_error;
@@ -166,10 +143,41 @@ TeacherMoments teacher_moments(const Spec& s) {
   return {lin.kappa1 * lin.kappa1 * r, lin.kappa_star * lin.kappa_star, lin.kappa0 * lin.kappa0};
 }
 
-Result solve(const Spec& spec, const SolverOptions& options) {
+DrawnNetwork draw_network(const Spec& s) {
+  validate(s);
+  if (s.d < 2) throw InvalidInput("method", "drawn networks need d ≥ 2");
+  if (s.input_spectrum.size() && s.input_spectrum.size() != s.d)
+    throw InvalidInput("input", "has " + std::to_string(s.input_spectrum.size()) + " eigenvalues, the drawn network d = " +
+                                    std::to_string(s.d));
+  const TeacherMoments t = teacher_moments(s);
+  DrawnNetwork net;
+  std::mt19937_64 rng(s.seed);
+  const Eigen::VectorXd sigma_diag = s.input_spectrum.size() ? s.input_spectrum : Eigen::VectorXd::Ones(s.d);
+  Moments m{sigma_diag.asDiagonal(), Eigen::VectorXd::Zero(s.d), sigma_diag.asDiagonal()};
+  Eigen::Index k_in = s.d;
+  for (const Layer& layer : s.layers) {
+    const auto k = static_cast<Eigen::Index>(std::max(1.0, std::round(layer.width * s.d)));
+    const Eigen::MatrixXd W = mc::sample_weights(layer.weights, k, k_in, rng);
+    net.layers.emplace_back();
+    propagate_layer(layer, W, s.linearisation, m, net.layers.back());
+    k_in = k;
+  }
+  const double p = static_cast<double>(k_in);
+  const SymmetricEigen eig = symmetric_eigen((m.centred + m.mean * m.mean.transpose()) / p);
+  net.omega = eig.values.cwiseMax(0.0);
+  // Teacher averaged over its direction: E[h z] = Φ_L θ/√tr Σ, and a mean along μ_L.
+  const Eigen::MatrixXd projected = eig.vectors.transpose() * m.cross;  // rows u_jᵀ Φ_L
+  net.psi2 = (t.linear2 / trace_of(s, s.d) * projected.rowwise().squaredNorm() +
+              t.mean2 * (eig.vectors.transpose() * m.mean).array().square().matrix()) / p;
+  net.signal = t.linear2 + t.nonlinear2 + t.mean2;
+  return net;
+}
+
+Result solve(const Spec& spec, const SolverOptions& options, const DrawnNetwork* network) {
   validate(spec);
-  const TeacherMoments t = teacher_moments(spec);
-  return spec.method == Method::kChain ? solve_chain(spec, t, options) : solve_drawn(spec, t, options);
+  if (spec.method == Method::kChain) return solve_chain(spec, teacher_moments(spec), options);
+  if (network) return solve_drawn(spec, *network, options);
+  return solve_drawn(spec, draw_network(spec), options);
 }
 
 std::vector<Layer> parse_layers(const std::string& widths, const std::string& activations, const std::string& weights) {

@@ -65,7 +65,18 @@ struct Result {
   Summary summary;
 };
 
-Result solve(const Spec& spec, const SolverOptions& options);
+/// A drawn network after its covariance recursion and one eigen-decomposition: reusable for any
+/// (α, λ, Δ), which is what a sweep varies.
+struct DrawnNetwork {
+  Eigen::VectorXd omega, psi2;  // eigenvalues of Ω_f and squared target projections
+  double signal = 0.0;          // E y² without label noise
+  std::vector<LayerReport> layers;
+};
+DrawnNetwork draw_network(const Spec& spec);
+
+/// Solves one point.  For Method::kDrawn, `network` (from draw_network with the same layers,
+/// target, input and seed) skips the recursion and the eigen-decomposition.
+Result solve(const Spec& spec, const SolverOptions& options, const DrawnNetwork* network = nullptr);
 
 /// Builds the layer list from the CLI's comma lists ("2,1.5", "tanh,relu", "gaussian,file:C.npy");
 /// a single activation or weight model applies to every layer.

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 
 #include "deep_rf.hpp"
 #include "rmtsolve/error.hpp"
@@ -63,7 +64,9 @@ class DeepModel final : public Model {
     return {"test_error", "train_error", "df1", "df2", "depth", "r_last", "kappa0_last", "kappa1_last", "kappa_star_last"};
   }
   PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>&) const override {
-    const Result r = deep_rf::solve(spec_of(pt), options);
+    const Spec spec = spec_of(pt);
+    const Result r = spec.method == Method::kDrawn ? deep_rf::solve(spec, options, drawn(pt, spec).get())
+                                                   : deep_rf::solve(spec, options);
     const LayerReport& last = r.layers.back();
     return {{r.test_error, r.train_error, r.df1, r.df2, double(r.layers.size()), last.r, last.kappa0, last.kappa1,
              last.kappa_star},
@@ -99,6 +102,24 @@ class DeepModel final : public Model {
     if (pt.str("method") == "chain") return {0.03, 0.03};
     return {0.05, 0.05};
   }
+
+ private:
+  // One drawn network per distinct structure: a sweep over α, λ or Δ reuses it.
+  std::shared_ptr<const DrawnNetwork> drawn(const rmtsolve::Point& pt, const Spec& spec) const {
+    std::string key;
+    for (const char* name : {"widths", "activations", "weights", "target", "input", "method", "linearisation"})
+      key += pt.str(name) + "\n";
+    key += std::to_string(pt["teacher_width"]);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (key != cache_key_) {
+      cache_ = std::make_shared<DrawnNetwork>(draw_network(spec));
+      cache_key_ = key;
+    }
+    return cache_;
+  }
+  mutable std::mutex mutex_;
+  mutable std::string cache_key_;
+  mutable std::shared_ptr<const DrawnNetwork> cache_;
 };
 
 }  // namespace

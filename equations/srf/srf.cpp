@@ -57,6 +57,26 @@ Nodes tabulate(const Activation& sigma, const Activation& link, const Mapping& m
   return t;
 }
 
+// Along a sweep over α, β or λ the mapping (r, c, γ) does not change: tabulate once per thread.
+const Nodes& cached_nodes(const Spec& spec, const Mapping& mp) {
+  struct Entry {
+    std::string activation, target;
+    double r = 0, c = 0, gamma = 0, noise = 0;
+    int nodes = 0;
+    Nodes table;
+    bool valid = false;
+  };
+  thread_local Entry last;
+  if (!(last.valid && last.activation == spec.activation && last.target == spec.target && last.r == mp.r &&
+        last.c == mp.c && last.gamma == mp.gamma && last.noise == spec.noise && last.nodes == spec.kappa_nodes)) {
+    last.valid = false;  // stays invalid if tabulate throws
+    last.table = tabulate(make_activation(spec.activation, "activation"), make_activation(spec.target, "target"), mp,
+                          spec.noise, spec.kappa_nodes);
+    last = Entry{spec.activation, spec.target, mp.r, mp.c, mp.gamma, spec.noise, spec.kappa_nodes, std::move(last.table), true};
+  }
+  return last.table;
+}
+
 // Averages over the spectrum of Ω with weights F (spike) and H (target's orthogonal part), at
 // S = λ + V̂1 D + V̂2 (srf.md §2.3).
 struct Averages {
@@ -148,8 +168,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   const Mapping& mp = out.mapping;
   if (!(mp.c > 0.0) || !std::isfinite(mp.r) || !(std::abs(mp.gamma) <= 1.0))
     throw InvalidInput("mapping", "needs c > 0, finite r and |γ| ≤ 1");
-  const Nodes n = tabulate(make_activation(spec.activation, "activation"), make_activation(spec.target, "target"), mp,
-                           spec.noise, spec.kappa_nodes);
+  const Nodes& n = cached_nodes(spec, mp);
   if ((n.weight * n.mu1.square()).sum() <= 1e-14)
     throw InvalidInput("activation", "σ has no linear component at this (r, c): the equations degenerate");
   const double ap = spec.alpha / spec.beta;  // α_p = n/p
