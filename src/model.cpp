@@ -1,5 +1,8 @@
 #include "rmtsolve/model.hpp"
 
+#include <cmath>
+#include <cstdio>
+
 #include "equations/deep_rf/deep_rf.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
@@ -10,6 +13,24 @@ namespace rmtsolve {
 
 std::vector<mc::Estimate> Model::simulate(const Point&, const SimulationOptions&) const {
   throw InvalidInput("model", name() + " has no Monte Carlo simulation");
+}
+
+int size_from_ratio(double ratio, int d, const char* parameter, int minimum) {
+  const double v = std::round(ratio * d);
+  if (!(v >= minimum) || v > 2e9)
+    throw InvalidInput(parameter, "gives a size of " + std::to_string(v) + " at d = " + std::to_string(d));
+  return static_cast<int>(v);
+}
+
+bool parse_size_and_seed(const std::string& text, const std::string& tag, int& d, std::uint64_t& seed) {
+  unsigned long long s = 0;
+  int size = 0;
+  char tail = 0;
+  const std::string format = tag + ":%d:%llu%c";
+  if (std::sscanf(text.c_str(), format.c_str(), &size, &s, &tail) != 2 || size < 2) return false;
+  d = size;
+  seed = s;
+  return true;
 }
 
 const std::vector<std::unique_ptr<Model>>& models() {

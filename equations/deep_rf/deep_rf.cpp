@@ -71,7 +71,7 @@ Result solve_chain(const Spec& s, const TeacherMoments& t, const SolverOptions& 
   const bool features_have_mean = out.layers.back().kappa0 != 0.0;
   chain.alpha = s.alpha / s.layers.back().width;
   chain.lambda = s.lambda;
-  chain.noise = s.noise + t.nonlinear2 + (features_have_mean ? 0.0 : t.mean2);
+  chain.noise = effective_noise(s.noise, t.nonlinear2, t.mean2, features_have_mean);
   const ChainSolution c = solve_chain(chain, options);
   out.test_error = c.test_error;
   out.train_error = c.train_error;

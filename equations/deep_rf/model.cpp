@@ -1,8 +1,8 @@
 #include <cmath>
 #include <cstdio>
-#include <mutex>
 
 #include "deep_rf.hpp"
+#include "rmtsolve/cache.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/model.hpp"
@@ -22,15 +22,9 @@ Spec spec_of(const rmtsolve::Point& pt) {
   const std::string& input = pt.str("input");
   if (input != "identity") s.input_spectrum = read_matrix(input, "input").reshaped();
   const std::string& method = pt.str("method");
-  unsigned long long seed = 0;
-  int d = 0;
-  char tail = 0;
   if (method == "chain") s.method = Method::kChain;
-  else if (std::sscanf(method.c_str(), "drawn:%d:%llu%c", &d, &seed, &tail) == 2 && d >= 2) {
-    s.method = Method::kDrawn;
-    s.d = d;
-    s.seed = seed;
-  } else {
+  else if (parse_size_and_seed(method, "drawn", s.d, s.seed)) s.method = Method::kDrawn;
+  else {
     throw InvalidInput("method", "must be chain or drawn:D:SEED, got '" + method + "'");
   }
   const std::string& lin = pt.str("linearisation");
@@ -78,12 +72,11 @@ class DeepModel final : public Model {
     mc::DeepSample sample;
     sample.d = o.d;
     for (const Layer& l : s.layers)
-      sample.layers.push_back({make_activation(l.activation, "activations"), l.weights,
-                               static_cast<int>(std::max(1.0, std::round(l.width * o.d)))});
+      sample.layers.push_back({make_activation(l.activation, "activations"), l.weights, size_from_ratio(l.width, o.d, "widths")});
     sample.link = make_activation(s.target, "target");
-    sample.n = static_cast<int>(std::max(1.0, std::round(s.alpha * o.d)));
+    sample.n = size_from_ratio(s.alpha, o.d, "alpha");
     sample.n_test = o.n_test > 0 ? o.n_test : 4000;
-    sample.teacher_width = static_cast<int>(std::round(s.teacher_width * o.d));
+    sample.teacher_width = size_from_ratio(s.teacher_width, o.d, "teacher_width", 0);
     sample.lambda = s.lambda;
     sample.noise = s.noise;
     if (s.input_spectrum.size()) {
@@ -110,16 +103,9 @@ class DeepModel final : public Model {
     for (const char* name : {"widths", "activations", "weights", "target", "input", "method", "linearisation"})
       key += pt.str(name) + "\n";
     key += std::to_string(pt["teacher_width"]);
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (key != cache_key_) {
-      cache_ = std::make_shared<DrawnNetwork>(draw_network(spec));
-      cache_key_ = key;
-    }
-    return cache_;
+    return cache_.get(key, [&] { return draw_network(spec); });
   }
-  mutable std::mutex mutex_;
-  mutable std::string cache_key_;
-  mutable std::shared_ptr<const DrawnNetwork> cache_;
+  LastValueCache<DrawnNetwork> cache_;
 };
 
 }  // namespace

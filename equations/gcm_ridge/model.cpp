@@ -1,6 +1,6 @@
-#include <mutex>
 
 #include "gcm_ridge.hpp"
+#include "rmtsolve/cache.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/model.hpp"
@@ -19,7 +19,6 @@ Method method_of(const std::string& m) {
 
 // Inputs loaded and decomposed once per distinct set of files.
 struct Prepared {
-  std::string key;
   Problem problem;
   Eigen::MatrixXd joint_factor;  // L with LLᵀ = [[Ψ, Φ], [Φᵀ, Ω]], for sampling (covariance input)
   Eigen::Index k = 0;
@@ -61,7 +60,7 @@ class GcmModel final : public Model {
     if (prep->joint_factor.size() == 0)
       throw InvalidInput("spectrum", "Monte Carlo needs the covariance matrices (--omega, --phi, --psi)");
     const Eigen::Index p = prep->problem.p(), k = prep->k;
-    const int n = static_cast<int>(std::max(1.0, std::round(pt["alpha"] * static_cast<double>(p))));
+    const int n = size_from_ratio(pt["alpha"], static_cast<int>(p), "alpha");
     const int n_test = o.n_test > 0 ? o.n_test : 4000;
     const double lambda = pt["lambda"], noise = pt["noise"];
     return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
@@ -85,10 +84,12 @@ class GcmModel final : public Model {
   std::shared_ptr<const Prepared> prepare(const rmtsolve::Point& pt) const {
     const std::string key = pt.str("omega") + "\n" + pt.str("phi") + "\n" + pt.str("psi") + "\n" +
                             pt.str("spectrum") + "\n" + std::to_string(pt["rho"]);
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (cache_ && cache_->key == key) return cache_;
-    auto prep = std::make_shared<Prepared>();
-    prep->key = key;
+    return cache_.get(key, [&] { return load(pt); });
+  }
+
+  static Prepared load(const rmtsolve::Point& pt) {
+    Prepared prepared;
+    Prepared* prep = &prepared;
     const bool matrices = !pt.str("omega").empty() || !pt.str("phi").empty() || !pt.str("psi").empty();
     if (matrices == !pt.str("spectrum").empty())
       throw InvalidInput("spectrum", "give either --omega, --phi and --psi, or --spectrum");
@@ -109,11 +110,9 @@ class GcmModel final : public Model {
       if (s.cols() != 2) throw InvalidInput("spectrum", "needs exactly two columns (omega_j, t_j)");
       prep->problem = Problem::from_spectrum({s.col(0), s.col(1), pt["rho"]});
     }
-    cache_ = prep;
-    return prep;
+    return prepared;
   }
-  mutable std::mutex mutex_;
-  mutable std::shared_ptr<const Prepared> cache_;
+  LastValueCache<Prepared> cache_;
 };
 
 }  // namespace

@@ -19,12 +19,6 @@ Spec spec_of(const Point& pt) {
   return s;
 }
 
-int size_from_ratio(double ratio, int d, const char* name) {
-  const double v = std::round(ratio * d);
-  if (v < 1.0 || v > 2e9) throw InvalidInput(name, "gives a size of " + std::to_string(v) + " at this d");
-  return static_cast<int>(v);
-}
-
 class RfModel final : public Model {
  public:
   std::string name() const override { return "rf"; }

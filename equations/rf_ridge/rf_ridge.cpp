@@ -24,17 +24,14 @@ Result solve(const Spec& spec, const SolverOptions& options) {
   if (std::abs(out.student.kappa1) <= 1e-12 * std::sqrt(out.student.second))
     throw InvalidInput("activation", "σ has no linear component (κ1 = 0); the chain needs κ1 ≠ 0");
 
-  // One layer of the seed-free chain.  Everything of the target the linearised features cannot
-  // carry acts as label noise: its non-linear part always, and its mean unless the features have
-  // one too (κ0 ≠ 0 puts an O(1) eigenvalue on the all-ones direction, which learns a constant).
+  // One layer of the seed-free chain; what the linearised features cannot carry is noise.
   ChainProblem chain;
   chain.input = InputSpectrum{{1.0}, {1.0}, {t.kappa1 * t.kappa1}};
   chain.layers = {ChainLayer{spec.beta, out.student.kappa1 * out.student.kappa1,
                              out.student.kappa_star * out.student.kappa_star}};
   chain.alpha = spec.alpha / spec.beta;
   chain.lambda = spec.lambda;
-  chain.noise = spec.noise + t.kappa_star * t.kappa_star +
-                (out.student.kappa0 == 0.0 ? t.kappa0 * t.kappa0 : 0.0);
+  chain.noise = effective_noise(spec.noise, t.kappa_star * t.kappa_star, t.kappa0 * t.kappa0, out.student.kappa0 != 0.0);
   const ChainSolution s = solve_chain(chain, options);
   out.test_error = s.test_error;
   out.train_error = s.train_error;

@@ -1,7 +1,7 @@
 #include <cmath>
 #include <map>
-#include <mutex>
 
+#include "rmtsolve/cache.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
@@ -26,12 +26,6 @@ Spec spec_of(const rmtsolve::Point& pt) {
   return s;
 }
 
-int size_from_ratio(double ratio, int d, const char* name) {
-  const double v = std::round(ratio * d);
-  if (v < 0.0 || v > 2e9) throw InvalidInput(name, "gives an invalid size at this d");
-  return static_cast<int>(v);
-}
-
 // "seed-free", or "sampled:D:SEED" for the theory conditional on one drawn W0 and spike.
 struct SpectrumChoice {
   bool sampled = false;
@@ -39,11 +33,12 @@ struct SpectrumChoice {
   std::uint64_t seed = 0;
 };
 SpectrumChoice parse_spectrum(const std::string& text) {
-  if (text == "seed-free") return {};
-  unsigned long long seed = 0;
-  int d = 0;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "sampled:%d:%llu%c", &d, &seed, &tail) == 2 && d >= 2) return {true, d, seed};
+  SpectrumChoice choice;
+  if (text == "seed-free") return choice;
+  if (parse_size_and_seed(text, "sampled", choice.d, choice.seed)) {
+    choice.sampled = true;
+    return choice;
+  }
   throw InvalidInput("spectrum", "must be seed-free or sampled:D:SEED, got '" + text + "'");
 }
 
@@ -93,11 +88,11 @@ class SrfModel final : public Model {
     const Spec spec = spec_of(pt);
     const std::string& network = pt.str("network");
     const Activation sigma = make_activation(spec.activation, "activation"), link = make_activation(spec.target, "target");
-    const int p = std::max(1, size_from_ratio(spec.beta, o.d, "beta"));
-    const int n = std::max(1, size_from_ratio(spec.alpha, o.d, "alpha"));
+    const int p = size_from_ratio(spec.beta, o.d, "beta");
+    const int n = size_from_ratio(spec.alpha, o.d, "alpha");
     const int n_test = o.n_test > 0 ? o.n_test : 4000;
     if (network == "real") {
-      const mc::OneStepSample s{sigma, link, o.d, p, size_from_ratio(spec.alpha0, o.d, "alpha0"), n, n_test,
+      const mc::OneStepSample s{sigma, link, o.d, p, size_from_ratio(spec.alpha0, o.d, "alpha0", 0), n, n_test,
                                 spec.eta, spec.lambda, spec.noise};
       return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
         const auto e = mc::simulate_one_step_network(s, rng);
@@ -124,20 +119,15 @@ class SrfModel final : public Model {
 
  private:
   std::shared_ptr<const SampledSpectrum> sampled_spectrum(const SpectrumChoice& choice, double beta, double c) const {
-    const int p = std::max(1, static_cast<int>(std::round(beta * choice.d)));
-    std::lock_guard<std::mutex> lock(mutex_);
+    const int p = size_from_ratio(beta, choice.d, "beta");
     const std::string key = std::to_string(choice.d) + ":" + std::to_string(p) + ":" + std::to_string(choice.seed) +
                             ":" + std::to_string(c);
-    if (cache_key_ != key) {
+    return cache_.get(key, [&] {
       std::mt19937_64 rng(choice.seed);
-      cache_ = std::make_shared<SampledSpectrum>(sample_spectrum(choice.d, p, c, rng));
-      cache_key_ = key;
-    }
-    return cache_;
+      return sample_spectrum(choice.d, p, c, rng);
+    });
   }
-  mutable std::mutex mutex_;
-  mutable std::string cache_key_;
-  mutable std::shared_ptr<const SampledSpectrum> cache_;
+  LastValueCache<SampledSpectrum> cache_;
 };
 
 }  // namespace

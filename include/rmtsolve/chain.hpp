@@ -44,6 +44,13 @@ struct ChainSolution {
   Summary summary;
 };
 
+/// Label noise seen by linearised features (deep.md §1.1, rf_ridge README): the label noise, the
+/// target's non-linear part, and its mean unless the features have a mean direction (κ0 ≠ 0 puts
+/// an O(1) eigenvalue on the all-ones direction, which then learns the constant).
+inline double effective_noise(double label_noise, double target_nonlinear2, double target_mean2, bool features_have_mean) {
+  return label_noise + target_nonlinear2 + (features_have_mean ? 0.0 : target_mean2);
+}
+
 /// Solves the chain of deep.md §2.7: bracket the physical branch (all ν_l > 0) by bisection in
 /// t = log ν_0, then a TOMS748 root of the increasing residual; λ = 0 is its own branch (§2.6).
 /// Throws InvalidInput for parameters outside the model's domain.

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -68,6 +69,12 @@ class Model {
   /// Relative finite-size allowance used by validate on top of the statistical tolerance.
   virtual Allowance finite_size_allowance(const Point&) const { return {}; }
 };
+
+/// round(ratio · d) as a sample or width count; InvalidInput naming `parameter` if out of range.
+int size_from_ratio(double ratio, int d, const char* parameter, int minimum = 1);
+
+/// Parses "TAG:D:SEED" (e.g. "drawn:400:1"); returns false if `text` is not of that form.
+bool parse_size_and_seed(const std::string& text, const std::string& tag, int& d, std::uint64_t& seed);
 
 /// All models, by name ("rf", "gcm", …).
 const std::vector<std::unique_ptr<Model>>& models();
