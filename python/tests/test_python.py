@@ -1,0 +1,74 @@
+import math
+import os
+
+import numpy as np
+import pytest
+
+import rmtsolve
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_mei_montanari_value_and_arrays():
+    # srf.md §4: tanh student, linear target, tau^2 = 0.25, psi1 = 2, psi2 = 1, lambda_MM = 1e-2.
+    c = rmtsolve.curve("rf", activation="tanh", alpha=1.0, beta=2.0, lambda_=1e-2, noise=0.25)
+    assert c["test_error"].shape == (1,)
+    assert abs(c["test_error"][0] - 0.967402164798) < 1e-9
+    assert c["activation"] == ["tanh"]
+    assert c.metadata["model"] == "rf"
+
+
+def test_grids_from_strings_sequences_and_arrays():
+    a = rmtsolve.curve("rf", alpha="0.5:2:4")
+    b = rmtsolve.curve("rf", alpha=[0.5, 1.0, 1.5, 2.0])
+    c = rmtsolve.curve("rf", alpha=np.linspace(0.5, 2.0, 4))
+    np.testing.assert_allclose(a["test_error"], b["test_error"], rtol=1e-13)
+    np.testing.assert_allclose(a["test_error"], c["test_error"], rtol=1e-13)
+    assert np.all(np.diff(a["test_error"]) < 0)  # more data helps at this ridge
+
+
+def test_every_model_solves():
+    for m in rmtsolve.models():
+        if m["name"] == "gcm":
+            continue  # needs covariance files; see test_gcm_ridge_from_numpy
+        t = rmtsolve.curve(m["name"], alpha="0.5,2")
+        assert np.all(np.isfinite(t["test_error"])), m["name"]
+        assert np.all(t["converged"] == 1)
+
+
+def test_bad_input_raises_value_error_naming_the_parameter():
+    with pytest.raises(ValueError, match="alpha"):
+        rmtsolve.curve("rf", alpha=-1)
+    with pytest.raises(ValueError, match="activation"):
+        rmtsolve.curve("rf", activation="swish")
+    with pytest.raises(ValueError, match="gamma"):
+        rmtsolve.curve("rf", gamma=1)
+    with pytest.raises(ValueError, match="model"):
+        rmtsolve.curve("nope")
+
+
+def test_non_converged_point_is_nan_and_reported():
+    t = rmtsolve.curve("rf", alpha=[1.0, 2.0, 3.0], beta=2, lambda_=0)
+    assert t.failed_points == 1
+    assert math.isnan(t["test_error"][1]) and np.isfinite(t["test_error"][0])
+    assert t["reason"][1] == "divergent"
+
+
+def test_simulate_and_validate():
+    s = rmtsolve.simulate("rf", alpha=[0.5, 2.0], d=150, seeds=4)
+    assert s["test_error_mean"].shape == (2,) and np.all(s["test_error_se"] > 0)
+    v = rmtsolve.validate("srf", alpha=[1.0], eta=2.0, network="spiked", d=300, seeds=6)
+    assert v["verdict"] == ["PASS"]
+
+
+def test_gcm_ridge_from_numpy_matches_isotropic_closed_form():
+    p = 80
+    eye = np.eye(p)
+    r = rmtsolve.gcm_ridge(eye, eye, eye, alpha=[0.5, 1.5], lambda_=0.0, noise=0.25)
+    # F^2 (1 - a) + tau^2 / (1 - a) at a = 0.5;  tau^2 a / (a - 1) at 1.5.
+    np.testing.assert_allclose(r["test_error"], [1.0, 0.75], rtol=1e-9)
+
+
+def test_validation_suite():
+    t = rmtsolve.validate_suite(os.path.join(ROOT, "validation", "rf_double_descent.json"), reduced=True)
+    assert t.failed_points == 0 and len(t["verdict"]) == 8
