@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/progress.hpp"
 
 namespace rmtsolve {
 namespace {
@@ -46,6 +47,14 @@ std::vector<Table::Cell> parameter_cells(const Model& model, const Point& point)
 void add_model_metadata(const Model& model, Table& t) {
   t.metadata.emplace_back("rmtsolve", RMTSOLVE_VERSION);
   t.metadata.emplace_back("model", model.name());
+}
+
+// Everything needed to re-run the same simulation: seed i of a point uses stream (base_seed, i).
+void add_simulation_metadata(const SimulationOptions& o, Table& t) {
+  t.metadata.emplace_back("d", std::to_string(o.d));
+  t.metadata.emplace_back("seeds", std::to_string(o.seeds.seeds));
+  t.metadata.emplace_back("base_seed", std::to_string(o.seeds.base_seed));
+  t.metadata.emplace_back("n_test", o.n_test > 0 ? std::to_string(o.n_test) : "model default");
 }
 
 // The text parameters close every row, so each row carries the full spec of its point even when
@@ -112,8 +121,10 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
   for (const char* c : {"converged", "reason", "iterations", "residual", "method"}) t.columns.emplace_back(c);
   add_text_columns(model, t);
   std::vector<double> warm;
+  ProgressBar bar(points.size(), "points");
   for (const Point& pt : points) {
     const PointResult r = model.solve(pt, options, warm);
+    bar.tick();
     auto row = parameter_cells(model, pt);
     for (double v : r.values) row.emplace_back(r.summary.converged ? v : std::nan(""));
     row.emplace_back(r.summary.converged ? 1.0 : 0.0);
@@ -132,13 +143,20 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
   return out;
 }
 
-SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const SimulationOptions& options) {
+// The simulation options with every finished seed reported to `bar`.
+SimulationOptions with_progress(SimulationOptions o, ProgressBar& bar) {
+  o.seeds.on_seed_done = [&bar] { bar.tick(); };
+  return o;
+}
+
+SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const SimulationOptions& plain_options) {
   const std::vector<Point> points = expand(model, spec);
+  ProgressBar bar(points.size() * static_cast<size_t>(plain_options.seeds.seeds), "seeds");
+  const SimulationOptions options = with_progress(plain_options, bar);
   SweepOutcome out;
   Table& t = out.table;
   add_model_metadata(model, t);
-  t.metadata.emplace_back("d", std::to_string(options.d));
-  t.metadata.emplace_back("base_seed", std::to_string(options.seeds.base_seed));
+  add_simulation_metadata(options, t);
   add_parameter_columns(model, t);
   for (const auto& o : model.simulated_outputs()) {
     t.columns.push_back(o + "_mean");
@@ -161,8 +179,10 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
 }
 
 SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const SolverOptions& solver,
-                            const SimulationOptions& simulation, const ValidationTolerance& tolerance) {
+                            const SimulationOptions& plain_simulation, const ValidationTolerance& tolerance) {
   const std::vector<Point> points = expand(model, spec);
+  ProgressBar bar(points.size() * static_cast<size_t>(plain_simulation.seeds.seeds), "seeds");
+  const SimulationOptions simulation = with_progress(plain_simulation, bar);
   const auto outputs = model.outputs();
   const auto simulated = model.simulated_outputs();
   std::vector<std::pair<size_t, size_t>> shared;  // (theory index, simulation index)
@@ -173,8 +193,7 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
   SweepOutcome out;
   Table& t = out.table;
   add_model_metadata(model, t);
-  t.metadata.emplace_back("d", std::to_string(simulation.d));
-  t.metadata.emplace_back("base_seed", std::to_string(simulation.seeds.base_seed));
+  add_simulation_metadata(simulation, t);
   t.metadata.emplace_back("tolerance", "-(k SE + below |theory|) <= mean - theory <= k SE + above |theory|, k = " +
                                            std::to_string(tolerance.k_sigma));
   add_parameter_columns(model, t);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -199,4 +200,51 @@ TEST(Cli, ValidationSuiteFiles) {
   std::ofstream(bad) << R"({"model": "rf", "runs": [)";
   EXPECT_EQ(run_cli("validate " + bad).code, 2);
   EXPECT_EQ(run_cli("validate /nonexistent/suite.json").code, 2);
+}
+
+TEST(Cli, PlotsAreDrawnWithGnuplot) {
+  const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_cli_plot_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string svg = (dir / "curve.svg").string(), png = (dir / "validate.png").string();
+  const CliRun c = run_cli("curve srf --eta 0,2 --alpha 0.2:3:12 --plot " + svg);
+  ASSERT_EQ(c.code, 0) << c.err;
+  const std::string drawing = slurp(svg);
+  EXPECT_NE(drawing.find("<svg"), std::string::npos);
+  EXPECT_NE(drawing.find("η̃ = 2"), std::string::npos);  // one line per value of the second parameter
+  EXPECT_GT(std::count(drawing.begin(), drawing.end(), 'L'), 40);  // path segments of the curves
+  const CliRun v = run_cli("validate rf --alpha 0.5,2 --d 120 --seeds 4 --rel-tol 1 --plot " + png);
+  ASSERT_EQ(v.code, 0) << v.err;
+  const std::string image = slurp(png);
+  ASSERT_GT(image.size(), 5000u);
+  EXPECT_EQ(image.substr(1, 3), "PNG");
+  EXPECT_EQ(run_cli("curve rf --plot " + (dir / "x.pdf").string()).code, 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, ConfigFileSuppliesFlagsAndCommandLineWins) {
+  const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_cli_config_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string config = (dir / "spec.json").string();
+  std::ofstream(config) << R"({"activation": "erf", "alpha": [0.5, 1, 2], "beta": 2, "lambda": 0.1})";
+  const CliRun r = run_cli("curve rf --config " + config + " --beta 3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(data_lines(r.out), 3);
+  EXPECT_NE(r.out.find("\n0.5,3,0.1,0,"), std::string::npos) << r.out;  // β from the command line
+  EXPECT_NE(r.out.find(",erf,linear"), std::string::npos);
+  EXPECT_NE(r.out.find("# config: " + config), std::string::npos);
+  std::ofstream(config) << R"({"alpha": -1})";
+  const CliRun bad = run_cli("curve rf --config " + config);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--alpha"), std::string::npos);
+  EXPECT_EQ(run_cli("curve rf --config /nonexistent.json").code, 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, QuietOnStderrWhenNotATerminal) {
+  // The progress bar is for terminals only: a pipe gets the table and nothing else.
+  const CliRun r = run_cli("simulate rf --alpha 0.5,1 --d 100 --seeds 3");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("# seeds: 3"), std::string::npos);
+  EXPECT_NE(r.out.find("# base_seed: "), std::string::npos);
 }

@@ -1,12 +1,17 @@
 // rmtsolve command-line interface: curve / simulate / validate MODEL [flags].
 // Exit codes: 0 success, 1 a validation verdict failed, 2 invalid input, 3 a point did not converge.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <sstream>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/plot.hpp"
 #include "rmtsolve/grid.hpp"
 #include "rmtsolve/suite.hpp"
 #include "rmtsolve/sweep.hpp"
@@ -18,7 +23,7 @@ using namespace rmtsolve;
 constexpr int kValidationFailed = 1, kInvalidInput = 2, kNotConverged = 3;
 
 struct CommonFlags {
-  std::string format = "csv", output;
+  std::string format = "csv", output, plot, config;
   SolverOptions solver;
   SimulationOptions simulation;
   ValidationTolerance tolerance;
@@ -67,6 +72,8 @@ std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::stri
       f.app->add_option("--" + p.name, f.values[p.name], p.help)->default_str(p.default_value);
     f.app->add_option("--format", c.format, "output format")->check(CLI::IsMember({"csv", "json"}))->capture_default_str();
     f.app->add_option("--output", c.output, "write the table to FILE (atomically) instead of stdout");
+    f.app->add_option("--plot", c.plot, "also draw the table with gnuplot to FILE.svg or FILE.png");
+    f.app->add_option("--config", c.config, "JSON file of flag: value pairs (flags on the command line win)");
     if (kind != "simulate") add_solver_flags(f.app, c);
     if (kind != "curve") add_simulation_flags(f.app, c);
     if (kind == "validate") {
@@ -134,7 +141,7 @@ int report_invalid(const InvalidInput& e, const CLI::App* app) {
 // `rmtsolve validate validation/<suite>.json [--reduced]`: every run of the suite, one table.
 int run_suite_command(int argc, char** argv) {
   CLI::App app{"rmtsolve validate SUITE: run a validation suite (validation/*.json)"};
-  std::string path, format = "csv", output;
+  std::string path, format = "csv", output, plot;
   bool reduced = false;
   int d = 0, seeds = 0, threads = 0;
   double k_sigma = -1.0;
@@ -146,6 +153,7 @@ int run_suite_command(int argc, char** argv) {
   app.add_option("--k-sigma", k_sigma, "override the allowed standard errors");
   app.add_option("--format", format, "output format")->check(CLI::IsMember({"csv", "json"}));
   app.add_option("--output", output, "write the table to FILE");
+  app.add_option("--plot", plot, "also draw the table with gnuplot to FILE.svg or FILE.png");
   try {
     app.parse(argc - 1, argv + 1);
   } catch (const CLI::CallForHelp& e) {
@@ -175,6 +183,7 @@ int run_suite_command(int argc, char** argv) {
     all.table.metadata.emplace_back("description", suite.description);
     all.table.metadata.emplace_back("command", command_line(argc, argv));
     all.table.write(format, output);
+    if (!plot.empty()) plot_table(model, all.table, plot);
     for (const auto& note : all.notes) std::cerr << "rmtsolve: " << note << "\n";
     if (all.failed_points > 0) {
       std::cerr << "rmtsolve: " << all.failed_points << " of " << all.table.rows.size() << " points failed validation\n";
@@ -189,13 +198,57 @@ int run_suite_command(int argc, char** argv) {
   return 0;
 }
 
+// `--config FILE`: a JSON object of flag: value pairs, spliced into the command line unless the same
+// flag is given there.  Lists become comma lists, so {"alpha": [0.5, 1, 2]} is a grid.
+std::vector<std::string> expand_config(const std::vector<std::string>& args) {
+  std::vector<std::string> out = args;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "--config") continue;
+    std::ifstream in(args[i + 1]);
+    if (!in) throw InvalidInput("config", "cannot open '" + args[i + 1] + "'");
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw InvalidInput("config", args[i + 1] + ": malformed JSON: " + e.what());
+    }
+    if (!doc.is_object()) throw InvalidInput("config", args[i + 1] + ": must be a JSON object of flag: value");
+    for (const auto& [key, value] : doc.items()) {
+      const std::string flag = "--" + key;
+      if (std::find(args.begin(), args.end(), flag) != args.end()) continue;
+      std::string text;
+      if (value.is_string()) text = value.get<std::string>();
+      else if (value.is_array()) {
+        for (const auto& v : value) text += (text.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
+      } else text = value.dump();
+      out.push_back(flag);
+      out.push_back(text);
+    }
+  }
+  return out;
+}
+
 bool is_suite_argument(const std::string& arg) {
   return arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0;
 }
 
 }  // namespace
 
+int run(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  try {
+    args = expand_config(args);
+  } catch (const InvalidInput& e) {
+    return report_invalid(e, nullptr);
+  }
+  std::vector<char*> expanded;
+  for (auto& a : args) expanded.push_back(a.data());
+  return run(static_cast<int>(expanded.size()), expanded.data());
+}
+
+int run(int argc, char** argv) {
   if (argc >= 3 && std::string(argv[1]) == "validate" && is_suite_argument(argv[2])) return run_suite_command(argc, argv);
 
   CLI::App app{"rmtsolve " RMTSOLVE_VERSION ": learning curves of neural-network models in the proportional limit"};
@@ -262,7 +315,9 @@ int main(int argc, char** argv) {
     if (kind == "validate") out = run_validation(*chosen->model, spec, common.solver, common.simulation, common.tolerance);
     out.table.metadata.emplace_back("command", command_line(argc, argv));
     if (kind != "simulate") out.table.metadata.emplace_back("solver", solver_description(common.solver));
+    if (!common.config.empty()) out.table.metadata.emplace_back("config", common.config);
     out.table.write(common.format, common.output);
+    if (!common.plot.empty()) plot_table(*chosen->model, out.table, common.plot);
     for (const auto& note : out.notes) std::cerr << "rmtsolve: " << note << "\n";
     if (out.failed_points > 0) {
       std::cerr << "rmtsolve: " << out.failed_points << " of " << out.table.rows.size() << " points "

@@ -34,6 +34,7 @@ std::vector<Estimate> run_seeds(const SeedOptions& options,
       try {
         auto rng = seed_stream(options.base_seed, static_cast<std::uint64_t>(i));
         results[static_cast<size_t>(i)] = trial(rng);
+        if (options.on_seed_done) options.on_seed_done();
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();

@@ -17,6 +17,7 @@ struct SeedOptions {
   int seeds = 8;
   std::uint64_t base_seed = 20261123;
   int threads = 0;  // 0: one per hardware core
+  std::function<void()> on_seed_done;  // progress report, called from the worker threads
 };
 
 /// The random stream of seed `index`: a function of (base_seed, index) only, so results do not
