@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "equations/deep_rf/deep_rf.hpp"
-#include "equations/gcm_ridge/gcm_ridge.hpp"
+#include "equations/gcm/gcm.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
 #include "rmtsolve/error.hpp"
@@ -37,7 +37,7 @@ const std::vector<std::unique_ptr<Model>>& models() {
   static const std::vector<std::unique_ptr<Model>> all = [] {
     std::vector<std::unique_ptr<Model>> v;
     v.push_back(rf_ridge::make_model());
-    v.push_back(gcm_ridge::make_model());
+    v.push_back(gcm::make_model());
     v.push_back(srf::make_model());
     v.push_back(deep_rf::make_model());
     return v;

@@ -53,6 +53,13 @@ void RidgeSpectrum::validate(const char* parameter) const {
                                   "explain more than E y²");
 }
 
+Overlaps l2_prior(const RidgeSpectrum& s, double lambda, double Vhat, double qhat, double mhat) {
+  const auto w = s.omega.array();
+  const auto S = lambda + Vhat * w;
+  return {(w / S).sum(), (w * (mhat * mhat * s.psi2.array() + qhat * w) / S.square()).sum(),
+          mhat * (s.psi2.array() / S).sum()};
+}
+
 RidgeEquivalentResult ridge_errors_at(const RidgeSpectrum& s, double n, double lambda, double kappa) {
   RidgeEquivalentResult r;
   r.kappa = kappa;

@@ -194,8 +194,8 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
   Table& t = out.table;
   add_model_metadata(model, t);
   add_simulation_metadata(simulation, t);
-  t.metadata.emplace_back("tolerance", "-(k SE + below |theory|) <= mean - theory <= k SE + above |theory|, k = " +
-                                           std::to_string(tolerance.k_sigma));
+  t.metadata.emplace_back("tolerance", "-(k SE + below |theory| + floor) <= mean - theory <= k SE + above |theory| + floor, k = " +
+                                           std::to_string(tolerance.k_sigma) + ", floor = " + std::to_string(tolerance.abs_floor));
   add_parameter_columns(model, t);
   for (const auto& [i, j] : shared) {
     const std::string& name = outputs[i];
@@ -218,8 +218,12 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
     for (const auto& [i, j] : shared) {
       const double theory = th.summary.converged ? th.values[i] : std::nan("");
       const mc::Estimate& e = est[j];
+      if (th.summary.converged && std::isnan(theory)) {  // not defined for this point (e.g. no labels to classify)
+        for (int cell = 0; cell < 4; ++cell) row.emplace_back(std::nan(""));
+        continue;
+      }
       const double gap = e.mean - theory;
-      const double statistical = tolerance.k_sigma * e.standard_error;
+      const double statistical = tolerance.k_sigma * e.standard_error + tolerance.abs_floor;
       const double allowed = gap >= 0.0 ? statistical + allow.above * std::abs(theory)
                                         : statistical + allow.below * std::abs(theory);
       if (!(std::abs(gap) <= allowed)) {

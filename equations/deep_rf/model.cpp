@@ -77,7 +77,7 @@ class DeepModel final : public Model {
     sample.n = size_from_ratio(s.alpha, o.d, "alpha");
     sample.n_test = o.n_test > 0 ? o.n_test : 4000;
     sample.teacher_width = size_from_ratio(s.teacher_width, o.d, "teacher_width", 0);
-    sample.lambda = s.lambda;
+    sample.estimator.lambda = s.lambda;
     sample.noise = s.noise;
     if (s.input_spectrum.size()) {
       if (s.input_spectrum.size() != o.d)

@@ -32,14 +32,11 @@ void overlaps_from_kappa(const RidgeSpectrum& s, double n, double lambda, Result
 FixedPointMap state_evolution(const RidgeSpectrum& s, double n, double lambda) {
   return [&s, n, lambda](const Eigen::VectorXd& x, Eigen::VectorXd& out) {
     const double V = x[0], q = x[1], m = x[2];
+    // Square-loss channel in closed form: V̂ = m̂ = n/(1+V), q̂ = n E(y − ŷ)²/(1+V)².
     const double Vhat = n / (1.0 + V);
     const double qhat = n * (s.sigma_y2 + q - 2.0 * m) / ((1.0 + V) * (1.0 + V));
-    // Lazy Eigen expressions: the sums run without temporaries, so the map does not allocate.
-    const auto w = s.omega.array();
-    const auto S = lambda + Vhat * w;
-    out[0] = (w / S).sum();
-    out[1] = (w * (Vhat * Vhat * s.psi2.array() + qhat * w) / S.square()).sum();
-    out[2] = Vhat * (s.psi2.array() / S).sum();
+    const Overlaps o = l2_prior(s, lambda, Vhat, qhat, Vhat);
+    out << o.V, o.q, o.m;
   };
 }
 

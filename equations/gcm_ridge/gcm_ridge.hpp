@@ -58,11 +58,3 @@ Result solve(const Problem& problem, const Setting& setting, Method method, cons
              Eigen::VectorXd* state = nullptr);
 
 }  // namespace rmtsolve::gcm_ridge
-
-namespace rmtsolve {
-class Model;
-namespace gcm_ridge {
-/// The model as the CLI, sweeps and validation see it (name "gcm").
-std::unique_ptr<Model> make_model();
-}  // namespace gcm_ridge
-}  // namespace rmtsolve

@@ -55,7 +55,7 @@ class RfModel final : public Model {
     sample.lambda = s.lambda;
     sample.noise = s.noise;
     return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
-      const mc::RidgeErrors e = mc::simulate_random_features(sample, rng);
+      const mc::ReadoutErrors e = mc::simulate_random_features(sample, rng);
       return std::vector<double>{e.test, e.train};
     });
   }

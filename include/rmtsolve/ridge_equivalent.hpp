@@ -36,6 +36,16 @@ struct RidgeEquivalentResult {
 RidgeEquivalentResult solve_ridge_equivalent(const RidgeSpectrum& spectrum, double n, double lambda,
                                              const SolverOptions& options);
 
+/// The ℓ2-penalty ("prior") half of the Gaussian-covariate-model state evolution in the units of
+/// RidgeSpectrum (GCMProject / Loureiro et al. 2021 with Ω → Ω/p, θ averaged): from the conjugate
+/// overlaps (V̂, q̂, m̂) to the overlaps (V, q, m), with S_j = λ + V̂ ω_j:
+///   V = Σ ω/S,   q = Σ ω (m̂² ψ̃² + q̂ ω)/S²,   m = m̂ Σ ψ̃²/S.
+/// Allocation-free (lazy Eigen sums): it runs inside fixed-point iterations.
+struct Overlaps {
+  double V = 0.0, q = 0.0, m = 0.0;
+};
+Overlaps l2_prior(const RidgeSpectrum& spectrum, double lambda, double Vhat, double qhat, double mhat);
+
 /// Errors at a given κ (used by the root solve and by iterative solvers that produce κ).
 RidgeEquivalentResult ridge_errors_at(const RidgeSpectrum& spectrum, double n, double lambda,
                                       double kappa);

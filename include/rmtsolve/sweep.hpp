@@ -40,6 +40,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
 struct ValidationTolerance {
   double k_sigma = 3.0;
   double rel_tol = -1.0;  // < 0: the model's finite_size_allowance(point)
+  double abs_floor = 1e-8;  // errors below this are zero for the verdict (e.g. the training loss of an interpolator)
 };
 SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const SolverOptions& solver,
                             const SimulationOptions& simulation, const ValidationTolerance& tolerance);

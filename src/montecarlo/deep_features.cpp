@@ -6,7 +6,7 @@
 
 namespace rmtsolve::mc {
 
-RidgeErrors simulate_deep_features(const DeepSample& s, std::mt19937_64& rng) {
+ReadoutErrors simulate_deep_features(const DeepSample& s, std::mt19937_64& rng) {
   std::vector<Eigen::MatrixXd> W;
   Eigen::Index k_in = s.d;
   for (const auto& layer : s.layers) {
@@ -14,6 +14,7 @@ RidgeErrors simulate_deep_features(const DeepSample& s, std::mt19937_64& rng) {
     k_in = layer.width;
   }
   Teacher teacher{&s.link, {}, s.noise};
+  teacher.noise_inside = s.noise_inside;
   if (s.teacher_width > 0) {
     teacher.hidden = gaussian_matrix(s.teacher_width, s.d, rng, 1.0 / std::sqrt(static_cast<double>(s.d)));
     teacher.theta = gaussian_matrix(s.teacher_width, 1, rng);
@@ -34,7 +35,7 @@ RidgeErrors simulate_deep_features(const DeepSample& s, std::mt19937_64& rng) {
     }
     return Eigen::MatrixXd(H * scale);
   };
-  return ridge_readout_errors(features, teacher, s.d, s.n, s.n_test, s.lambda, rng, s.input_sd);
+  return readout_errors(features, teacher, s.d, s.n, s.n_test, s.estimator, rng, s.input_sd);
 }
 
 }  // namespace rmtsolve::mc

@@ -21,7 +21,7 @@ FeatureMap scaled_features(const Activation& sigma, const Eigen::MatrixXd& W, do
 
 }  // namespace
 
-RidgeErrors simulate_one_step_network(const OneStepSample& s, std::mt19937_64& rng) {
+ReadoutErrors simulate_one_step_network(const OneStepSample& s, std::mt19937_64& rng) {
   if (!s.sigma.df) throw InvalidInput("activation", "the gradient step needs a differentiable activation");
   Eigen::MatrixXd W = unit_rows(s.p, s.d, rng);
   const Teacher teacher{&s.link, random_direction(s.d, rng), s.noise};
@@ -37,10 +37,10 @@ RidgeErrors simulate_one_step_network(const OneStepSample& s, std::mt19937_64& r
     slope.array().colwise() *= residual.array();
     W.noalias() += (s.eta / s.n0) * slope.transpose() * X0;
   }
-  return ridge_readout_errors(scaled_features(s.sigma, W, 0.0, nullptr), teacher, s.d, s.n, s.n_test, s.lambda, rng);
+  return readout_errors(scaled_features(s.sigma, W, 0.0, nullptr), teacher, s.d, s.n, s.n_test, Estimator{Loss::kSquare, s.lambda}, rng);
 }
 
-RidgeErrors simulate_spiked_features(const SpikedSample& s, std::mt19937_64& rng) {
+ReadoutErrors simulate_spiked_features(const SpikedSample& s, std::mt19937_64& rng) {
   const Eigen::MatrixXd W = std::sqrt(s.c) * unit_rows(s.p, s.d, rng);
   const Eigen::VectorXd v = random_direction(s.d, rng);
   Eigen::VectorXd zeta = random_direction(s.d, rng);
@@ -48,7 +48,7 @@ RidgeErrors simulate_spiked_features(const SpikedSample& s, std::mt19937_64& rng
   zeta *= std::sqrt(static_cast<double>(s.d)) / zeta.norm();
   const double rho = std::sqrt(std::max(0.0, 1.0 - s.gamma * s.gamma));
   const Teacher teacher{&s.link, s.gamma * v + rho * zeta, s.noise};
-  return ridge_readout_errors(scaled_features(s.sigma, W, s.r, &v), teacher, s.d, s.n, s.n_test, s.lambda, rng);
+  return readout_errors(scaled_features(s.sigma, W, s.r, &v), teacher, s.d, s.n, s.n_test, Estimator{Loss::kSquare, s.lambda}, rng);
 }
 
 }  // namespace rmtsolve::mc

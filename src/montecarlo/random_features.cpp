@@ -6,7 +6,7 @@
 
 namespace rmtsolve::mc {
 
-RidgeErrors simulate_random_features(const RandomFeaturesSample& s, std::mt19937_64& rng) {
+ReadoutErrors simulate_random_features(const RandomFeaturesSample& s, std::mt19937_64& rng) {
   const Eigen::MatrixXd W = unit_rows(s.p, s.d, rng);
   const Teacher teacher{&s.link, random_direction(s.d, rng), s.noise};
   const double scale = 1.0 / std::sqrt(static_cast<double>(s.p));
@@ -15,7 +15,7 @@ RidgeErrors simulate_random_features(const RandomFeaturesSample& s, std::mt19937
     apply_activation(s.sigma, F);
     return Eigen::MatrixXd(F * scale);
   };
-  return ridge_readout_errors(features, teacher, s.d, s.n, s.n_test, s.lambda, rng);
+  return readout_errors(features, teacher, s.d, s.n, s.n_test, Estimator{Loss::kSquare, s.lambda}, rng);
 }
 
 }  // namespace rmtsolve::mc

@@ -19,10 +19,12 @@ struct DeepSample {
   std::vector<Layer> layers;
   Activation link;
   int d = 400, n = 400, n_test = 4000, teacher_width = 0;
-  double lambda = 1e-2, noise = 0.0;
+  double noise = 0.0;
+  bool noise_inside = false;  // probit-like labels σ*(s + √Δ ε)
+  Estimator estimator;        // how the readout is trained (loss, λ)
   Eigen::VectorXd input_sd;  // √ of the eigenvalues of a diagonal Σ; empty: Σ = I
 };
 
-RidgeErrors simulate_deep_features(const DeepSample& sample, std::mt19937_64& rng);
+ReadoutErrors simulate_deep_features(const DeepSample& sample, std::mt19937_64& rng);
 
 }  // namespace rmtsolve::mc

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "rmtsolve/activation.hpp"
+#include "rmtsolve/loss.hpp"
 
 namespace rmtsolve::mc {
 
@@ -15,6 +16,7 @@ struct Teacher {
   double noise = 0.0;
   double norm = 0.0;      // 0: d
   Eigen::MatrixXd hidden; // W* ∈ ℝ^{k*×d}, empty for a single-index teacher
+  bool noise_inside = false;  // y = σ*(s + √Δ ε) (probit-like) instead of σ*(s) + √Δ ε
   Eigen::VectorXd labels(const Eigen::MatrixXd& X, std::mt19937_64& rng) const;
 };
 
@@ -24,15 +26,23 @@ Eigen::VectorXd random_direction(int d, std::mt19937_64& rng);
 /// Features of a batch of inputs (rows of X), already scaled as the readout sees them.
 using FeatureMap = std::function<Eigen::MatrixXd(const Eigen::MatrixXd& X)>;
 
-struct RidgeErrors {
-  double test = 0.0;   // mean squared error on n_test fresh samples (label noise included)
-  double train = 0.0;  // mean squared error on the training set
+struct ReadoutErrors {
+  double test = 0.0;            // mean squared error on n_test fresh samples (label noise included)
+  double train = 0.0;           // mean squared error on the training set
+  double classification = 0.0;  // fraction of fresh samples with sign(ŷ) ≠ y
+  double train_loss = 0.0;      // (1/n) Σ ℓ(y, ŷ) on the training set
 };
 
-/// Trains a ridge readout Σ(y − âᵀφ)² + λ‖â‖² on n fresh Gaussian samples and measures it on
-/// n_test more (in blocks, to bound memory): the common last stage of every simulated model.
-/// Inputs are x = diag(input_sd)·g with g ~ N(0, I_d) (input_sd empty: Σ = I).
-RidgeErrors ridge_readout_errors(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
-                                 double lambda, std::mt19937_64& rng, const Eigen::VectorXd& input_sd = {});
+/// How the readout is trained: Σ ℓ(y, ŷ) + (λ/2)‖w‖² (square loss: the ridge of the other models).
+struct Estimator {
+  Loss loss = Loss::kSquare;
+  double lambda = 1e-2;
+};
+
+/// Trains the readout on n fresh Gaussian samples and measures it on n_test more (in blocks, to
+/// bound memory): the common last stage of every simulated model.  Inputs are x = diag(input_sd)·g
+/// with g ~ N(0, I_d) (input_sd empty: Σ = I).
+ReadoutErrors readout_errors(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
+                             const Estimator& estimator, std::mt19937_64& rng, const Eigen::VectorXd& input_sd = {});
 
 }  // namespace rmtsolve::mc

@@ -1,0 +1,173 @@
+#include "gcm.hpp"
+
+#include <boost/math/constants/constants.hpp>
+#include <boost/math/special_functions/erf.hpp>
+#include <boost/math/tools/roots.hpp>
+#include <cmath>
+
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/fixed_point.hpp"
+#include "rmtsolve/gauss_hermite.hpp"
+#include "rmtsolve/gaussian.hpp"
+
+namespace rmtsolve::gcm {
+namespace {
+
+using boost::math::constants::one_div_root_two_pi;
+using boost::math::constants::pi;
+
+double normal_cdf(double x) { return 0.5 * boost::math::erfc(-x / std::sqrt(2.0)); }
+double normal_pdf(double x) { return one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
+// σ(t) = 1/(1 + e^{−t}) without overflow.
+double sigmoid(double t) { return t >= 0 ? 1.0 / (1.0 + std::exp(-t)) : std::exp(t) / (1.0 + std::exp(t)); }
+
+// Conjugate overlaps from the channel (the loss and the teacher), in RidgeSpectrum units:
+//   V̂ = n E[−∂_ω f],  q̂ = n E[f²],  m̂ = n E[∂_μ P(y|μ) f],  f = (prox(ω) − ω)/V,
+// with ω = √q ξ the student field, μ = (m/√q) ξ and v = ρ − m²/q (+ Δ for probit) the teacher's
+// conditional mean and variance, ξ ~ N(0,1).
+struct Channel {
+  Loss loss;
+  Teacher teacher;
+  double rho, noise, n;
+  GaussHermiteRule rule = gauss_hermite(160);
+
+  Overlaps hats(double V, double q, double m) const {
+    if (teacher == Teacher::kLinear) {  // square loss: closed form, identical to gcm_ridge
+      const double Vhat = n / (1.0 + V);
+      return {Vhat, n * (rho + noise + q - 2.0 * m) / ((1.0 + V) * (1.0 + V)), Vhat};
+    }
+    const double sq = std::sqrt(q);
+    const double v = std::max(rho - m * m / q, 1e-14 * rho) + (teacher == Teacher::kProbit ? noise : 0.0);
+    const double sv = std::sqrt(v);
+    // Integrand terms at one ξ, summed over the labels: (−∂_ω f, f², ∂_μP f) weighted by P(y | μ).
+    auto terms = [&](double xi) {
+      const double mu = m / sq * xi, omega = sq * xi;
+      Eigen::Array3d t = Eigen::Array3d::Zero();
+      for (double y : {-1.0, 1.0}) {
+        const Prox p = proximal(loss, y, omega, V);
+        const double f = (p.z - omega) / V, P = normal_cdf(y * mu / sv);
+        t += Eigen::Array3d(P * (1.0 - p.dz) / V, P * f * f, y * normal_pdf(y * mu / sv) / sv * f);
+      }
+      return t;
+    };
+    Eigen::Array3d total = Eigen::Array3d::Zero();
+    if (loss == Loss::kHinge) {
+      // Piecewise-smooth in ξ (the prox switches branch where yω = 1 and yω = 1 − V): adaptive
+      // quadrature split at those points.
+      const std::vector<double> kinks{1.0 / sq, -1.0 / sq, (1.0 - V) / sq, -(1.0 - V) / sq};
+      for (int k = 0; k < 3; ++k) total[k] = gaussian_expectation([&](double xi) { return terms(xi)[k]; }, 0.0, 1.0, kinks);
+    } else {
+      // Smooth in ξ: one Gauss–Hermite pass gives all three at spectral accuracy.
+      for (Eigen::Index i = 0; i < rule.node.size(); ++i) total += rule.weight[i] * terms(rule.node[i]);
+    }
+    return {n * total[0], n * total[1], n * total[2]};
+  }
+
+  // Training averages E[g(y, ŷ)] over the training set: ŷ = prox(ω) at the fixed point.
+  template <class G>
+  double training_average(double V, double q, double m, G&& g) const {
+    const double sq = std::sqrt(q);
+    const double sv = std::sqrt(std::max(rho - m * m / q, 1e-14 * rho) + (teacher == Teacher::kProbit ? noise : 0.0));
+    return gaussian_expectation([&](double xi) {
+      double total = 0.0;
+      for (double y : {-1.0, 1.0}) total += normal_cdf(y * m / sq * xi / sv) * g(y, proximal(loss, y, sq * xi, V).z);
+      return total;
+    }, 0.0, 1.0);
+  }
+  double train_mse(double V, double q, double m) const {
+    if (teacher == Teacher::kLinear) return (rho + noise + q - 2.0 * m) / ((1.0 + V) * (1.0 + V));
+    return training_average(V, q, m, [](double y, double z) { return (y - z) * (y - z); });
+  }
+  double train_loss(double V, double q, double m) const {
+    if (teacher == Teacher::kLinear) return 0.5 * train_mse(V, q, m);
+    return training_average(V, q, m, [this](double y, double z) { return loss_value(loss, y, z); });
+  }
+};
+
+}  // namespace
+
+Teacher parse_teacher(const std::string& name) {
+  if (name == "linear") return Teacher::kLinear;
+  if (name == "sign") return Teacher::kSign;
+  if (name == "probit") return Teacher::kProbit;
+  throw InvalidInput("teacher", "must be linear, sign or probit, got '" + name + "'");
+}
+
+Prox proximal(Loss loss, double y, double omega, double V) {
+  switch (loss) {
+    case Loss::kSquare: return {(omega + V * y) / (1.0 + V), 1.0 / (1.0 + V)};
+    case Loss::kHinge: {
+      const double margin = y * omega;
+      if (margin >= 1.0) return {omega, 1.0};
+      if (margin >= 1.0 - V) return {y, 0.0};  // pinned at the kink y z = 1
+      return {omega + V * y, 1.0};
+    }
+    case Loss::kLogistic: {
+      // z − ω − V y σ(−y z) = 0 is increasing in z, with the root between ω and ω + V y.
+      auto g = [&](double z) {
+        const double s = sigmoid(-y * z);
+        return std::make_pair(z - omega - V * y * s, 1.0 + V * s * (1.0 - s));
+      };
+      const double lo = std::min(omega, omega + V * y), hi = std::max(omega, omega + V * y);
+      boost::uintmax_t iterations = 100;
+      const double z = boost::math::tools::newton_raphson_iterate(g, 0.5 * (lo + hi), lo, hi, 50, iterations);
+      const double s = sigmoid(-y * z);
+      return {z, 1.0 / (1.0 + V * s * (1.0 - s))};
+    }
+  }
+  return {};
+}
+
+Result solve(const RidgeSpectrum& spectrum, Loss loss, Teacher teacher, const Setting& st, const SolverOptions& options,
+             Eigen::VectorXd* warm) {
+  if (!(st.alpha > 0.0) || !std::isfinite(st.alpha)) throw InvalidInput("alpha", "n/p must be positive and finite");
+  if (!(st.lambda > 0.0) || !std::isfinite(st.lambda))
+    throw InvalidInput("lambda", "convex-loss state evolution needs lambda > 0");
+  if (!(st.noise >= 0.0) || !std::isfinite(st.noise)) throw InvalidInput("noise", "must be non-negative and finite");
+  if (teacher == Teacher::kLinear && loss != Loss::kSquare)
+    throw InvalidInput("loss", "a linear (regression) teacher goes with the square loss; use --teacher sign or probit");
+  if (teacher == Teacher::kSign && st.noise > 0.0)
+    throw InvalidInput("noise", "the sign teacher is noiseless; use --teacher probit for label noise");
+  const double rho = spectrum.sigma_y2;
+  const Channel channel{loss, teacher, rho, st.noise, st.alpha * static_cast<double>(spectrum.omega.size())};
+
+  Result r;
+  const FixedPointMap map = [&](const Eigen::VectorXd& x, Eigen::VectorXd& out) {
+    try {
+      const Overlaps h = channel.hats(x[0], x[1], x[2]);
+      const Overlaps o = l2_prior(spectrum, st.lambda, h.V, h.q, h.m);
+      out << o.V, o.q, o.m;
+    } catch (const std::exception&) {  // quadrature met a non-finite integrand: let the engine back off
+      out.setConstant(std::nan(""));
+    }
+  };
+  // V > 0 and q > 0, and Cauchy–Schwarz m² < ρ q: the teacher's conditional variance stays positive.
+  const Admissible physical = [rho](const Eigen::VectorXd& x) {
+    return x.allFinite() && x[0] > 0.0 && x[1] > 0.0 && x[2] * x[2] < rho * x[1] * (1.0 - 1e-12);
+  };
+  Eigen::VectorXd x = Eigen::Vector3d(1.0, 0.5 * rho, 0.1 * rho);
+  if (warm && warm->size() == 3 && physical(*warm)) x = *warm;
+  r.summary = solve_fixed_point(map, x, options, physical);
+  r.summary.method = "GCM state evolution: " + r.summary.method;
+  r.V = x[0];
+  r.q = x[1];
+  r.m = x[2];
+  const Overlaps h = channel.hats(r.V, r.q, r.m);
+  r.Vhat = h.V;
+  r.qhat = h.q;
+  r.mhat = h.m;
+  r.train_loss = channel.train_loss(r.V, r.q, r.m);
+  r.train_mse = channel.train_mse(r.V, r.q, r.m);
+  if (teacher == Teacher::kLinear) {
+    r.test_mse = rho + st.noise + r.q - 2.0 * r.m;
+    r.classification_error = std::nan("");
+  } else {
+    const double label_field = rho + (teacher == Teacher::kProbit ? st.noise : 0.0);
+    r.test_mse = 1.0 + r.q - 2.0 * r.m * std::sqrt(2.0 / (pi<double>() * label_field));
+    r.classification_error = std::acos(std::clamp(r.m / std::sqrt(label_field * r.q), -1.0, 1.0)) / pi<double>();
+  }
+  if (r.summary.converged && warm) *warm = x;
+  return r;
+}
+
+}  // namespace rmtsolve::gcm

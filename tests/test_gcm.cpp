@@ -1,0 +1,175 @@
+#include <gtest/gtest.h>
+
+#include <boost/math/tools/minima.hpp>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <unistd.h>
+
+#include "equations/gcm/gcm.hpp"
+#include "equations/gcm_ridge/gcm_ridge.hpp"
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/matrix_io.hpp"
+#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
+
+using namespace rmtsolve;
+using gcm::Teacher;
+
+namespace {
+
+gcm_ridge::Problem structured_problem(int k, int p, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const Eigen::MatrixXd A = mc::gaussian_matrix(p, k, rng, 1.0 / std::sqrt(double(k)));
+  return gcm_ridge::Problem::from_covariances({Eigen::MatrixXd::Identity(k, k), 0.8 * A.transpose(),
+                                               0.64 * A * A.transpose() + 0.36 * Eigen::MatrixXd::Identity(p, p)});
+}
+
+gcm_ridge::Problem isotropic(int p) {
+  return gcm_ridge::Problem::from_spectrum({Eigen::VectorXd::Ones(p), Eigen::VectorXd::Ones(p) / p, 1.0});
+}
+
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+}  // namespace
+
+TEST(Gcm, SquareLossAgreesWithRidge) {
+  const auto pr = structured_problem(150, 200, 4);
+  SolverOptions o;
+  o.tolerance = 1e-13;
+  for (double alpha : {0.4, 1.0, 2.5}) {
+    for (double lambda : {1e-2, 1.0}) {
+      const auto ridge = gcm_ridge::solve(pr, {alpha, lambda, 0.2}, gcm_ridge::Method::kRoot, o);
+      const auto r = gcm::solve(pr.spectrum(), Loss::kSquare, Teacher::kLinear, {alpha, lambda, 0.2}, o);
+      ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+      EXPECT_NEAR(r.test_mse, ridge.test_error, 1e-8 * ridge.test_error);
+      EXPECT_NEAR(r.train_mse, ridge.train_error, 1e-8 * ridge.test_error);
+    }
+  }
+}
+
+TEST(Gcm, SquareLossOnSignLabelsIsRidgeOnTheirLinearPart) {
+  // Ridge sees labels only through E y² = 1 and E[y v] = √(2/(πρ)) E[s v]: sign labels are a
+  // linear teacher with ψ̃² scaled by 2/(πρ), whose remainder is noise.  The channel integrals
+  // (Gauss–Hermite over ξ, sums over labels) must reproduce the closed form.
+  const auto pr = structured_problem(150, 200, 5);
+  RidgeSpectrum linearised = pr.spectrum();
+  const double rho = linearised.sigma_y2;
+  linearised.psi2 *= 2.0 / (M_PI * rho);
+  linearised.sigma_y2 = 1.0;
+  SolverOptions o;
+  o.tolerance = 1e-13;
+  for (double alpha : {0.5, 2.0}) {
+    const auto ridge = solve_ridge_equivalent(linearised, alpha * 200, 0.1, o);
+    const auto r = gcm::solve(pr.spectrum(), Loss::kSquare, Teacher::kSign, {alpha, 0.1, 0.0}, o);
+    ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+    EXPECT_NEAR(r.test_mse, ridge.test_error, 1e-8);
+    EXPECT_NEAR(r.train_mse, ridge.train_error, 1e-8);
+  }
+}
+
+TEST(Gcm, LargeRidgeLogisticIsHebbian) {
+  // λ → ∞: w ∝ Σ_μ y_μ ℓ′(y_μ, 0) f_μ for any loss, so logistic and square loss point the same way
+  // (same classification error), and the training loss tends to ℓ(y, 0) = log 2.
+  const auto pr = structured_problem(150, 200, 6);
+  for (double alpha : {0.5, 3.0}) {
+    const auto logistic = gcm::solve(pr.spectrum(), Loss::kLogistic, Teacher::kProbit, {alpha, 1e5, 0.1}, {});
+    const auto square = gcm::solve(pr.spectrum(), Loss::kSquare, Teacher::kProbit, {alpha, 1e5, 0.1}, {});
+    ASSERT_TRUE(logistic.summary.converged && square.summary.converged);
+    EXPECT_NEAR(logistic.classification_error, square.classification_error, 1e-4);
+    EXPECT_NEAR(logistic.train_loss, std::log(2.0), 1e-4);
+  }
+}
+
+TEST(Gcm, LogisticNormDivergesBelowTheSeparabilityThreshold) {
+  // Candès & Sur (2020): n/p noisy probit samples are linearly separable iff p/n > h with
+  // h = min_t E[(Z − t Y V)_+²] (V the teacher field, Y its label, Z independent).  Computed here
+  // by nested quadrature; below α_c = 1/h the ridge-less logistic norm diverges, above it stays.
+  const double noise = 0.25;
+  auto h = [&](double t) {
+    return gaussian_expectation([&](double v) {
+      double total = 0.0;
+      for (double y : {-1.0, 1.0}) {
+        const double a = t * y * v;
+        total += normal_cdf(y * v / std::sqrt(noise)) *
+                 ((1 + a * a) * normal_cdf(-a) - a * std::exp(-0.5 * a * a) / std::sqrt(2 * M_PI));
+      }
+      return total;
+    }, 0.0, 1.0);
+  };
+  const auto [t_star, h_min] = boost::math::tools::brent_find_minima(h, 0.0, 10.0, 40);
+  const double alpha_c = 1.0 / h_min;
+  EXPECT_NEAR(alpha_c, 4.137, 0.01);  // independent numpy evaluation of the same formula
+  const auto pr = isotropic(400);
+  auto q_at = [&](double alpha, double lambda) {
+    const auto r = gcm::solve(pr.spectrum(), Loss::kLogistic, Teacher::kProbit, {alpha, lambda, noise}, {});
+    EXPECT_TRUE(r.summary.converged) << r.summary.brief();
+    return r.q;
+  };
+  EXPECT_GT(q_at(0.5 * alpha_c, 1e-4) / q_at(0.5 * alpha_c, 1e-3), 2.0);   // separable: ‖w‖ grows as λ → 0
+  EXPECT_LT(q_at(2.0 * alpha_c, 1e-4) / q_at(2.0 * alpha_c, 1e-3), 1.3);   // not separable: ‖w‖ settles
+}
+
+TEST(Gcm, ProximalOperators) {
+  // Each prox satisfies its optimality condition z − ω + V ∂ℓ(y, z) ∋ 0.
+  for (double y : {-1.0, 1.0}) {
+    for (double omega : {-3.0, -0.2, 0.4, 2.5}) {
+      for (double V : {0.1, 1.0, 7.0}) {
+        const auto lg = gcm::proximal(Loss::kLogistic, y, omega, V);
+        EXPECT_NEAR(lg.z - omega - V * y / (1.0 + std::exp(y * lg.z)), 0.0, 1e-12);
+        const auto sq = gcm::proximal(Loss::kSquare, y, omega, V);
+        EXPECT_NEAR(sq.z - omega + V * (sq.z - y), 0.0, 1e-12);
+        const auto hg = gcm::proximal(Loss::kHinge, y, omega, V);
+        const double slack = 1.0 - y * hg.z;  // subgradient −y·[0,1] where y z = 1
+        if (slack > 1e-12) EXPECT_NEAR(hg.z - omega - V * y, 0.0, 1e-12);
+        else if (slack < -1e-12) EXPECT_NEAR(hg.z, omega, 1e-12);
+        else EXPECT_TRUE((hg.z - omega) * y >= -1e-12 && (hg.z - omega) * y <= V + 1e-12);
+      }
+    }
+  }
+}
+
+TEST(Gcm, MonteCarloAgreementForLogisticAndHinge) {
+  // The Gaussian model simulated exactly (p = 300, k = 200), teacher redrawn per seed.
+  const auto dir = std::filesystem::temp_directory_path();
+  const Model& gcm = find_model("gcm");
+  // Hand the covariances to the model through files, as a user would.
+  std::mt19937_64 rng(8);
+  const int k = 200, p = 300;
+  const Eigen::MatrixXd A = mc::gaussian_matrix(p, k, rng, 1.0 / std::sqrt(double(k)));
+  const std::string tag = std::to_string(::getpid());
+  const std::string psi = (dir / ("gcm_psi_" + tag + ".npy")).string(), phi = (dir / ("gcm_phi_" + tag + ".npy")).string(),
+                    omega = (dir / ("gcm_omega_" + tag + ".npy")).string();
+  write_npy(psi, Eigen::MatrixXd::Identity(k, k));
+  write_npy(phi, 0.8 * A.transpose());
+  write_npy(omega, 0.64 * A * A.transpose() + 0.36 * Eigen::MatrixXd::Identity(p, p));
+  for (const char* loss : {"logistic", "hinge"}) {
+    Point pt;
+    pt.number = {{"alpha", 1.5}, {"lambda", 0.1}, {"noise", 0.1}, {"rho", 1.0}};
+    pt.text = {{"loss", loss}, {"teacher", "probit"}, {"features", "files"}, {"omega", omega}, {"phi", phi},
+               {"psi", psi}, {"spectrum", ""}, {"method", "root"}};
+    std::vector<double> warm;
+    const auto th = gcm.solve(pt, {}, warm);
+    ASSERT_TRUE(th.summary.converged) << th.summary.brief();
+    SimulationOptions o;
+    o.d = 0;
+    o.seeds.seeds = 10;
+    const auto mc = gcm.simulate(pt, o);
+    // test MSE, train MSE, classification error, training loss: 3 SE + 2 %.
+    for (int i = 0; i < 4; ++i)
+      EXPECT_LE(std::abs(mc[i].mean - th.values[i]), 3 * mc[i].standard_error + 0.02 * th.values[i] + 1e-8)
+          << loss << " output " << gcm.outputs()[i] << ": theory " << th.values[i] << " MC " << mc[i].mean << " ± "
+          << mc[i].standard_error;
+  }
+  for (const auto& f : {psi, phi, omega}) std::filesystem::remove(f);
+}
+
+TEST(Gcm, RejectsBadInput) {
+  const auto pr = isotropic(50);
+  EXPECT_THROW(gcm::solve(pr.spectrum(), Loss::kLogistic, Teacher::kLinear, {1.0, 0.1, 0.0}, {}), InvalidInput);
+  EXPECT_THROW(gcm::solve(pr.spectrum(), Loss::kHinge, Teacher::kSign, {1.0, 0.1, 0.2}, {}), InvalidInput);
+  EXPECT_THROW(gcm::solve(pr.spectrum(), Loss::kHinge, Teacher::kSign, {1.0, 0.0, 0.0}, {}), InvalidInput);
+  EXPECT_THROW(gcm::parse_teacher("tanh"), InvalidInput);
+  EXPECT_THROW(parse_loss("huber"), InvalidInput);
+}
