@@ -6,6 +6,7 @@
 #include <random>
 
 #include "equations/deep_rf/deep_rf.hpp"
+#include "equations/gcm/gcm.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "rmtsolve/model.hpp"
@@ -87,6 +88,20 @@ void BM_GcmCurve100(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_GcmCurve100)->Args({500, 0})->Args({500, 1})->Args({1000, 0})->ArgNames({"p", "iteration"})->Unit(benchmark::kMillisecond);
+
+// Time per point of the GCM state evolution for each loss (sign teacher; square loss on a linear
+// teacher is the ridge baseline), p = 500, the eigen-decomposition done once outside the loop.
+void BM_GcmLossPoint(benchmark::State& state) {
+  const int p = 500;
+  std::mt19937_64 rng(2);
+  const Eigen::MatrixXd A = mc::gaussian_matrix(p, p, rng, 1.0 / std::sqrt(double(p)));
+  const auto problem = gcm_ridge::Problem::from_covariances(
+      {Eigen::MatrixXd::Identity(p, p), 0.8 * A.transpose(), 0.64 * A * A.transpose() + 0.36 * Eigen::MatrixXd::Identity(p, p)});
+  const Loss loss = static_cast<Loss>(state.range(0));
+  const auto teacher = loss == Loss::kSquare ? gcm::Teacher::kLinear : gcm::Teacher::kSign;
+  for (auto _ : state) benchmark::DoNotOptimize(gcm::solve(problem.spectrum(), loss, teacher, {1.5, 0.05, 0.0}, {}).test_mse);
+}
+BENCHMARK(BM_GcmLossPoint)->Arg(0)->Arg(1)->Arg(2)->ArgName("loss")->Unit(benchmark::kMillisecond);
 
 // Floating-point work of one random-features ridge sample: features of the training and test
 // sets (2ndp each) and the p×p or n×n Gram matrix (syrk, min(n,p)² max(n,p)).

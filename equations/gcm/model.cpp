@@ -145,12 +145,12 @@ class GcmModel final : public Model {
     const double noise = pt["noise"];
     const int n_test = o.n_test > 0 ? o.n_test : 4000;
     auto as_vector = [](const mc::ReadoutErrors& e) { return std::vector<double>{e.test, e.train, e.classification, e.train_loss}; };
-    if (prep->from_deep) {  // real deep features at the drawn network's d (weights redrawn per seed)
+    if (prep->from_deep) {  // real deep features at the simulation's d (weights redrawn per seed)
       const deep_rf::Spec& spec = prep->deep;
       mc::DeepSample sample;
-      sample.d = spec.d;
+      sample.d = o.d;
       for (const auto& l : spec.layers)
-        sample.layers.push_back({make_activation(l.activation, "activations"), l.weights, size_from_ratio(l.width, spec.d, "features")});
+        sample.layers.push_back({make_activation(l.activation, "activations"), l.weights, size_from_ratio(l.width, o.d, "features")});
       sample.link = make_activation(teacher == Teacher::kLinear ? "linear" : "sign", "teacher");
       sample.noise = teacher == Teacher::kSign ? 0.0 : noise;
       sample.noise_inside = teacher == Teacher::kProbit;
