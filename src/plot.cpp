@@ -109,11 +109,10 @@ void plot_table(const Model& model, const Table& t, const std::string& path) {
       for (const auto& s : points) data << " " << number((*row)[s.y]) << " " << number((*row)[s.se]);
       data << "\n";
     }
-    const std::string suffix = group.empty() ? "" : ", " + symbol(group).substr(0, symbol(group).find(' ')) + " = " + [&] {
-      std::ostringstream v;
-      v << g;
-      return v.str();
-    }();
+    std::ostringstream group_value;
+    group_value << g;
+    const std::string group_symbol = symbol(group).substr(0, symbol(group).find(' '));
+    const std::string suffix = group.empty() ? "" : ", " + group_symbol + " = " + group_value.str();
     int col = 2;
     for (const auto& s : lines)
       clauses.push_back(quoted(file) + " using 1:" + std::to_string(col++) + " with lines lw 2 lc " + std::to_string(style) +
