@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/progress.hpp"
 
 namespace rmtsolve {
@@ -47,6 +48,12 @@ std::vector<Table::Cell> parameter_cells(const Model& model, const Point& point)
 void add_model_metadata(const Model& model, Table& t) {
   t.metadata.emplace_back("rmtsolve", RMTSOLVE_VERSION);
   t.metadata.emplace_back("model", model.name());
+}
+
+SweepOutcome& mark_interrupted(SweepOutcome& out) {
+  out.interrupted = true;
+  out.table.metadata.emplace_back("interrupted", "yes: the table holds only the points finished before the interrupt");
+  return out;
 }
 
 // Everything needed to re-run the same simulation: seed i of a point uses stream (base_seed, i).
@@ -123,6 +130,7 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
   std::vector<double> warm;
   ProgressBar bar(points.size(), "points");
   for (const Point& pt : points) {
+    if (interrupted()) return mark_interrupted(out);
     const PointResult r = model.solve(pt, options, warm);
     bar.tick();
     auto row = parameter_cells(model, pt);
@@ -165,7 +173,13 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
   t.columns.emplace_back("seeds");
   add_text_columns(model, t);
   for (const Point& pt : points) {
-    const auto est = model.simulate(pt, options);
+    if (interrupted()) return mark_interrupted(out);
+    std::vector<mc::Estimate> est;
+    try {
+      est = model.simulate(pt, options);
+    } catch (const Interrupted&) {
+      return mark_interrupted(out);
+    }
     auto row = parameter_cells(model, pt);
     for (const auto& e : est) {
       row.emplace_back(e.mean);
@@ -208,8 +222,14 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
   add_text_columns(model, t);
   std::vector<double> warm;
   for (const Point& pt : points) {
+    if (interrupted()) return mark_interrupted(out);
     const PointResult th = model.solve(pt, solver, warm);
-    const auto est = model.simulate(pt, simulation);
+    std::vector<mc::Estimate> est;
+    try {
+      est = model.simulate(pt, simulation);
+    } catch (const Interrupted&) {
+      return mark_interrupted(out);
+    }
     auto row = parameter_cells(model, pt);
     const Allowance allow = tolerance.rel_tol >= 0.0 ? Allowance{tolerance.rel_tol, tolerance.rel_tol}
                                                      : model.finite_size_allowance(pt);

@@ -248,3 +248,21 @@ TEST(Cli, QuietOnStderrWhenNotATerminal) {
   EXPECT_NE(r.out.find("# seeds: 3"), std::string::npos);
   EXPECT_NE(r.out.find("# base_seed: "), std::string::npos);
 }
+
+TEST(Cli, InterruptedSimulationKeepsFinishedPoints) {
+  const auto path = std::filesystem::temp_directory_path() / ("rmtsolve_cli_interrupted_" + std::to_string(::getpid()) + ".csv");
+  // SIGINT after 3 s of a run that needs far longer: exit 130, a complete file with the finished rows.
+  const std::string cmd = "timeout --preserve-status -s INT 3 " + std::string(RMTSOLVE_CLI) +
+                          " simulate rf --alpha 0.5:3:200 --d 300 --seeds 4 --threads 1 --output " + path.string() +
+                          " 2>/dev/null";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  const std::string table = slurp(path.string());
+  EXPECT_NE(table.find("# interrupted: yes"), std::string::npos);
+  const int rows = data_lines(table);
+  EXPECT_GT(rows, 0);
+  EXPECT_LT(rows, 200);
+  EXPECT_EQ(table.back(), '\n');  // written whole, not cut mid-line
+  std::filesystem::remove(path);
+}

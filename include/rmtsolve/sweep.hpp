@@ -24,6 +24,7 @@ struct SweepOutcome {
   Table table;
   int failed_points = 0;           // points whose solve did not converge
   std::vector<std::string> notes;  // one line per failed point, for stderr
+  bool interrupted = false;        // stopped early by an interrupt; `table` holds the finished rows
 };
 
 /// Theory curve: parameters, outputs, and the solver summary of every point.  Outputs of a point

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/plot.hpp"
 #include "rmtsolve/grid.hpp"
 #include "rmtsolve/suite.hpp"
@@ -20,7 +21,7 @@ namespace {
 
 using namespace rmtsolve;
 
-constexpr int kValidationFailed = 1, kInvalidInput = 2, kNotConverged = 3;
+constexpr int kValidationFailed = 1, kInvalidInput = 2, kNotConverged = 3, kInterrupted = 130;
 
 struct CommonFlags {
   std::string format = "csv", output, plot, config;
@@ -178,6 +179,10 @@ int run_suite_command(int argc, char** argv) {
       else all.table.rows.insert(all.table.rows.end(), out.table.rows.begin(), out.table.rows.end());
       all.failed_points += out.failed_points;
       all.notes.insert(all.notes.end(), out.notes.begin(), out.notes.end());
+      if (out.interrupted) {
+        all.interrupted = true;
+        break;
+      }
     }
     all.table.metadata.emplace_back("suite", path);
     all.table.metadata.emplace_back("description", suite.description);
@@ -185,6 +190,10 @@ int run_suite_command(int argc, char** argv) {
     all.table.write(format, output);
     if (!plot.empty()) plot_table(model, all.table, plot);
     for (const auto& note : all.notes) std::cerr << "rmtsolve: " << note << "\n";
+    if (all.interrupted) {
+      std::cerr << "rmtsolve: interrupted; " << all.table.rows.size() << " finished points written\n";
+      return kInterrupted;
+    }
     if (all.failed_points > 0) {
       std::cerr << "rmtsolve: " << all.failed_points << " of " << all.table.rows.size() << " points failed validation\n";
       return kValidationFailed;
@@ -249,6 +258,7 @@ int main(int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
+  install_interrupt_handler();
   if (argc >= 3 && std::string(argv[1]) == "validate" && is_suite_argument(argv[2])) return run_suite_command(argc, argv);
 
   CLI::App app{"rmtsolve " RMTSOLVE_VERSION ": learning curves of neural-network models in the proportional limit"};
@@ -319,6 +329,10 @@ int run(int argc, char** argv) {
     out.table.write(common.format, common.output);
     if (!common.plot.empty()) plot_table(*chosen->model, out.table, common.plot);
     for (const auto& note : out.notes) std::cerr << "rmtsolve: " << note << "\n";
+    if (out.interrupted) {
+      std::cerr << "rmtsolve: interrupted; " << out.table.rows.size() << " finished points written\n";
+      return kInterrupted;
+    }
     if (out.failed_points > 0) {
       std::cerr << "rmtsolve: " << out.failed_points << " of " << out.table.rows.size() << " points "
                 << (kind == "validate" ? "failed validation" : "did not converge") << "\n";

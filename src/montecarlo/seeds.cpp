@@ -1,5 +1,7 @@
 #include "rmtsolve/montecarlo/seeds.hpp"
 
+#include "rmtsolve/interrupt.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -32,6 +34,7 @@ std::vector<Estimate> run_seeds(const SeedOptions& options,
   auto worker = [&] {
     for (int i = next++; i < seeds; i = next++) {
       try {
+        if (interrupted()) throw Interrupted();
         auto rng = seed_stream(options.base_seed, static_cast<std::uint64_t>(i));
         results[static_cast<size_t>(i)] = trial(rng);
         if (options.on_seed_done) options.on_seed_done();
