@@ -3,6 +3,8 @@
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
+#include <cstdio>
+
 #include <random>
 
 #include "equations/deep_rf/deep_rf.hpp"
@@ -124,6 +126,23 @@ void BM_MonteCarloRf(benchmark::State& state) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_MonteCarloRf)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
+
+// The same simulation written plainly in numpy (bench/numpy_baseline.py, Debian's numpy on the same
+// OpenBLAS), run by this driver; manual time = the script's own timing of the simulation.
+void BM_NumpyBaseline(benchmark::State& state) {
+  const std::string command = "/usr/bin/python3 " RMTSOLVE_SOURCE_DIR "/bench/numpy_baseline.py --d " +
+                              std::to_string(state.range(0));
+  for (auto _ : state) {
+    FILE* pipe = popen(command.c_str(), "r");
+    double seconds = -1.0;
+    if (!pipe || std::fscanf(pipe, "%lf", &seconds) != 1 || pclose(pipe) != 0 || seconds < 0) {
+      state.SkipWithError("numpy baseline failed (is python3-numpy installed?)");
+      break;
+    }
+    state.SetIterationTime(seconds);
+  }
+}
+BENCHMARK(BM_NumpyBaseline)->Arg(400)->Arg(1000)->ArgName("d")->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // The BLAS ceiling for the same shapes: C (2d × 2d) = X (2d × d) · Wᵀ (d × 2d).
 void BM_Dgemm(benchmark::State& state) {

@@ -1,5 +1,6 @@
 #include "rmtsolve/activation.hpp"
 
+#include <Eigen/Core>
 #include <boost/math/constants/constants.hpp>
 #include <boost/math/special_functions/erf.hpp>
 #include <boost/math/special_functions/owens_t.hpp>
@@ -15,6 +16,8 @@ using boost::math::constants::one_div_root_two_pi;
 using boost::math::constants::pi;
 using boost::math::constants::root_pi;
 using boost::math::constants::root_two;
+
+using ArrayMap = Eigen::Map<Eigen::ArrayXd>;
 
 double normal_pdf(double x) { return one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
 double normal_cdf(double x) { return 0.5 * boost::math::erfc(-x / root_two<double>()); }
@@ -109,8 +112,10 @@ Activation make_activation(const std::string& spec, const std::string& parameter
   if (spec == "linear") {
     a = polynomial(spec, {0.0, 1.0});
     a.closed_form = [](double m, double s) { return GaussianMoments{m, 1.0, m * m + s * s}; };
+    a.apply_inplace = [](double*, long) {};
   } else if (spec == "tanh") {
     a.f = [](double x) { return std::tanh(x); };
+    a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = ArrayMap(v, n).tanh(); };
     a.df = [](double x) { return 1.0 - std::tanh(x) * std::tanh(x); };
     a.odd = true;
   } else if (spec == "erf") {
@@ -120,6 +125,7 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.odd = true;
   } else if (spec == "relu") {
     a.f = [](double x) { return x > 0.0 ? x : 0.0; };
+    a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = ArrayMap(v, n).max(0.0); };
     a.df = [](double x) { return x > 0.0 ? 1.0 : 0.0; };
     a.kinks = {0.0};
     a.closed_form = relu_moments;
@@ -130,6 +136,7 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.odd = true;
   } else if (spec == "sigmoid") {
     a.f = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+    a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = 0.5 + 0.5 * (0.5 * ArrayMap(v, n)).tanh(); };
     a.df = [](double x) {
       const double s = 1.0 / (1.0 + std::exp(-x));
       return s * (1.0 - s);

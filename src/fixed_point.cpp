@@ -25,7 +25,7 @@ struct Workspace {
 // Damped Anderson iteration, safeguarded: an accelerated step that leaves the admissible domain is
 // pulled back towards the plain damped step, and one that does not reduce the relative residual is
 // rejected in favour of the plain step.  Returns true on convergence; `best` tracks the iterate
-// with the smallest relative residual so a failure still leaves the most useful state behind.
+// with the smallest residual so a failure still leaves the most useful state behind.
 bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o, const Admissible& admissible,
               Summary& s, Eigen::VectorXd& best, double& best_res) {
   const Eigen::Index n = x.size();
@@ -64,8 +64,8 @@ bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o
       x += mix * 0.5 * w.f;
       continue;
     }
-    if (rel < best_rel) {
-      best_rel = rel;
+    best_rel = std::min(best_rel, rel);
+    if (res < best_res) {  // the iterate handed back on failure: smallest absolute residual
       best_res = res;
       best = x;
     }

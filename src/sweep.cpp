@@ -50,6 +50,10 @@ void add_model_metadata(const Model& model, Table& t) {
   t.metadata.emplace_back("model", model.name());
 }
 
+bool mine(const SweepSpec& spec, std::size_t index) {
+  return static_cast<int>(index % static_cast<std::size_t>(std::max(1, spec.shard_count))) == spec.shard;
+}
+
 SweepOutcome& mark_interrupted(SweepOutcome& out) {
   out.interrupted = true;
   out.table.metadata.emplace_back("interrupted", "yes: the table holds only the points finished before the interrupt");
@@ -129,7 +133,9 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
   add_text_columns(model, t);
   std::vector<double> warm;
   ProgressBar bar(points.size(), "points");
-  for (const Point& pt : points) {
+  for (std::size_t index = 0; index < points.size(); ++index) {
+    const Point& pt = points[index];
+    if (!mine(spec, index)) continue;
     if (interrupted()) return mark_interrupted(out);
     const PointResult r = model.solve(pt, options, warm);
     bar.tick();
@@ -142,6 +148,7 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
     row.emplace_back(r.summary.method);
     append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
+    out.point_index.push_back(index);
     if (!r.summary.converged) {
       ++out.failed_points;
       out.notes.push_back("point " + describe_point(model, pt) + ": " + r.summary.brief());
@@ -172,7 +179,9 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
   }
   t.columns.emplace_back("seeds");
   add_text_columns(model, t);
-  for (const Point& pt : points) {
+  for (std::size_t index = 0; index < points.size(); ++index) {
+    const Point& pt = points[index];
+    if (!mine(spec, index)) continue;
     if (interrupted()) return mark_interrupted(out);
     std::vector<mc::Estimate> est;
     try {
@@ -188,6 +197,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
     row.emplace_back(static_cast<double>(options.seeds.seeds));
     append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
+    out.point_index.push_back(index);
   }
   return out;
 }
@@ -221,7 +231,9 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
   t.columns.emplace_back("verdict");
   add_text_columns(model, t);
   std::vector<double> warm;
-  for (const Point& pt : points) {
+  for (std::size_t index = 0; index < points.size(); ++index) {
+    const Point& pt = points[index];
+    if (!mine(spec, index)) continue;
     if (interrupted()) return mark_interrupted(out);
     const PointResult th = model.solve(pt, solver, warm);
     std::vector<mc::Estimate> est;
@@ -262,6 +274,7 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
     row.emplace_back(std::string(pass ? "PASS" : "FAIL"));
     append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
+    out.point_index.push_back(index);
     if (!pass) {
       ++out.failed_points;
       out.notes.push_back("point " + describe_point(model, pt) + ": " +

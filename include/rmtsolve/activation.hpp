@@ -21,6 +21,9 @@ struct Activation {
   std::string name;
   std::function<double(double)> f;
   std::function<double(double)> df;  // σ′ (almost everywhere); empty where σ′ is not a function (sign)
+  /// σ over a whole buffer with Eigen's vectorised array functions, where one exists (the Monte
+  /// Carlo's hot loop); empty: apply f entry by entry.
+  std::function<void(double* data, long size)> apply_inplace;
   std::vector<double> kinks;  // points where σ or σ' jumps; quadrature splits there
   std::optional<std::function<GaussianMoments(double m, double s)>> closed_form;
   int polynomial_degree = -1;  // ≥ 0 for polynomials

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,10 @@ namespace rmtsolve {
 struct SweepSpec {
   std::map<std::string, std::vector<double>> grids;
   std::map<std::string, std::string> texts;
+  /// Distributed runs: this process computes the points whose index i in sweep order has
+  /// i mod shard_count == shard (deterministic; a point's seeds are a function of the base seed and
+  /// the seed index only, so the merged table equals the single-process one).
+  int shard = 0, shard_count = 1;
 };
 
 /// Fills defaults and checks every value against the model's domains (InvalidInput naming the
@@ -25,6 +30,7 @@ struct SweepOutcome {
   int failed_points = 0;           // points whose solve did not converge
   std::vector<std::string> notes;  // one line per failed point, for stderr
   bool interrupted = false;        // stopped early by an interrupt; `table` holds the finished rows
+  std::vector<std::size_t> point_index;  // sweep-order index of every row (for merging shards)
 };
 
 /// Theory curve: parameters, outputs, and the solver summary of every point.  Outputs of a point

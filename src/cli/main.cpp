@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "distributed.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/plot.hpp"
@@ -244,8 +245,11 @@ bool is_suite_argument(const std::string& arg) {
 }  // namespace
 
 int run(int argc, char** argv);
+cli::Distributed g_distributed;
 
 int main(int argc, char** argv) {
+  const cli::Distributed distributed = cli::start_distributed(argc, argv);
+  g_distributed = distributed;
   std::vector<std::string> args(argv, argv + argc);
   try {
     args = expand_config(args);
@@ -254,7 +258,9 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> expanded;
   for (auto& a : args) expanded.push_back(a.data());
-  return run(static_cast<int>(expanded.size()), expanded.data());
+  const int code = run(static_cast<int>(expanded.size()), expanded.data());
+  cli::stop_distributed(distributed);
+  return code;
 }
 
 int run(int argc, char** argv) {
@@ -318,11 +324,15 @@ int run(int argc, char** argv) {
       }
   try {
     validate_common(common);
-    const SweepSpec spec = sweep_spec(*chosen);
+    SweepSpec spec = sweep_spec(*chosen);
+    spec.shard = g_distributed.rank;
+    spec.shard_count = g_distributed.size;
     SweepOutcome out;
     if (kind == "curve") out = run_curve(*chosen->model, spec, common.solver);
     if (kind == "simulate") out = run_simulation(*chosen->model, spec, common.simulation);
     if (kind == "validate") out = run_validation(*chosen->model, spec, common.solver, common.simulation, common.tolerance);
+    out = cli::gather(out, g_distributed);
+    if (g_distributed.rank != 0) return 0;  // rank 0 writes the table and reports
     out.table.metadata.emplace_back("command", command_line(argc, argv));
     if (kind != "simulate") out.table.metadata.emplace_back("solver", solver_description(common.solver));
     if (!common.config.empty()) out.table.metadata.emplace_back("config", common.config);

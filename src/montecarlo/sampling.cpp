@@ -18,6 +18,7 @@ Eigen::MatrixXd unit_rows(Eigen::Index rows, Eigen::Index cols, std::mt19937_64&
 }
 
 void apply_activation(const Activation& sigma, Eigen::MatrixXd& A) {
+  if (sigma.apply_inplace) return sigma.apply_inplace(A.data(), static_cast<long>(A.size()));
   double* a = A.data();
   for (Eigen::Index i = 0; i < A.size(); ++i) a[i] = sigma.f(a[i]);
 }

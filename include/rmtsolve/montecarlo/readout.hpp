@@ -11,6 +11,8 @@ namespace rmtsolve::mc {
 /// A teacher on Gaussian inputs: single-index y = σ*(⟨θ, x⟩/√norm) + √Δ ε (norm = d unless set),
 /// or, when `hidden` is set, a random-features teacher y = θᵀσ*(W* x)/√k* + √Δ ε.
 struct Teacher {
+  Teacher() = default;
+  Teacher(const Activation* link_, Eigen::VectorXd theta_, double noise_) : link(link_), theta(std::move(theta_)), noise(noise_) {}
   const Activation* link = nullptr;
   Eigen::VectorXd theta;  // single-index: ‖θ‖² ≈ norm; random features: θ ∈ ℝ^{k*}
   double noise = 0.0;
