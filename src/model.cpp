@@ -22,6 +22,15 @@ int size_from_ratio(double ratio, int d, const char* parameter, int minimum) {
   return static_cast<int>(v);
 }
 
+std::string simulation_key(const Model& model, const Point& point, const SimulationOptions& o, const std::string& varying) {
+  std::string key = model.name();
+  for (const auto& p : model.numbers())
+    if (p.name != varying) key += "|" + p.name + "=" + std::to_string(point[p.name]);
+  for (const auto& p : model.texts()) key += "|" + p.name + "=" + point.str(p.name);
+  return key + "|d=" + std::to_string(o.d) + "|n_test=" + std::to_string(o.n_test) + "|seeds=" +
+         std::to_string(o.seeds.seeds) + "|base=" + std::to_string(o.seeds.base_seed);
+}
+
 bool parse_size_and_seed(const std::string& text, const std::string& tag, int& d, std::uint64_t& seed) {
   unsigned long long s = 0;
   int size = 0;

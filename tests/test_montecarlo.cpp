@@ -4,6 +4,7 @@
 
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/random_features.hpp"
 #include "rmtsolve/montecarlo/ridge.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
@@ -84,4 +85,35 @@ TEST(MonteCarlo, RidgePrimalAndDualAgree) {
   const Eigen::VectorXd minnorm = mc::ridge_readout(F, y, 0.0);
   EXPECT_LT((F * minnorm - y).norm(), 1e-9);
   EXPECT_LT((minnorm - F.transpose() * (F * F.transpose()).ldlt().solve(y)).norm(), 1e-8);
+}
+
+TEST(MonteCarlo, RidgeSweepOverLambdaReusesTheSameDraws) {
+  // Consecutive λ points reuse one eigen-decomposition per seed; the numbers must equal the direct
+  // simulation of each point (same seeds, same data) to rounding, including λ = 0.
+  const Model& rf = find_model("rf");
+  SimulationOptions o;
+  o.d = 120;
+  o.seeds.seeds = 3;
+  Point pt = rf_point("tanh", 1.5, 2.0, 0.0, 0.2);
+  const std::vector<double> lambdas{1e-3, 0.1, 10.0, 0.0};
+  std::vector<std::vector<mc::Estimate>> swept;
+  for (double l : lambdas) {
+    pt.number["lambda"] = l;
+    swept.push_back(rf.simulate(pt, o));  // first point direct, then paths
+  }
+  for (size_t i = 0; i < lambdas.size(); ++i) {
+    mc::RandomFeaturesSample s{make_activation("tanh"), make_activation("linear")};
+    s.d = 120;
+    s.p = 240;
+    s.n = 180;
+    s.n_test = 4000;
+    s.lambda = lambdas[i];
+    s.noise = 0.2;
+    const auto direct = mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
+      const auto e = mc::simulate_random_features(s, rng);
+      return std::vector<double>{e.test, e.train};
+    });
+    EXPECT_NEAR(swept[i][0].mean, direct[0].mean, 1e-8 * direct[0].mean) << "lambda " << lambdas[i];
+    EXPECT_NEAR(swept[i][1].mean, direct[1].mean, 1e-8 * direct[0].mean + 1e-12) << "lambda " << lambdas[i];
+  }
 }

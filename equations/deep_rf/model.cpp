@@ -7,6 +7,7 @@
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/deep_features.hpp"
+#include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 
 namespace rmtsolve::deep_rf {
 namespace {
@@ -84,10 +85,9 @@ class DeepModel final : public Model {
         throw InvalidInput("input", "has " + std::to_string(s.input_spectrum.size()) + " eigenvalues but --d is " + std::to_string(o.d));
       sample.input_sd = s.input_spectrum.cwiseSqrt();
     }
-    return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
-      const auto e = mc::simulate_deep_features(sample, rng);
-      return std::vector<double>{e.test, e.train};
-    });
+    return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.seeds,
+                                  [&](std::mt19937_64& rng) { return mc::sample_deep_features(sample, rng); },
+                                  mc::RidgePath::bytes_needed(sample.n, sample.layers.back().width, sample.n_test));
   }
   /// Chain: finite-size bias ≲ 1 % at d = 400 (deep.md §6).  Drawn: one draw of the weights
   /// against Monte Carlo that redraws them, 1–4 % between draws at d = 400 (deep.md §3.8).
@@ -106,6 +106,7 @@ class DeepModel final : public Model {
     return cache_.get(key, [&] { return draw_network(spec); });
   }
   LastValueCache<DrawnNetwork> cache_;
+  mc::RidgeSweepCache sweep_cache_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
+#include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 
 namespace rmtsolve::rf_ridge {
 namespace {
@@ -54,11 +55,13 @@ class RfModel final : public Model {
     sample.n_test = o.n_test > 0 ? o.n_test : 4000;
     sample.lambda = s.lambda;
     sample.noise = s.noise;
-    return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
-      const mc::ReadoutErrors e = mc::simulate_random_features(sample, rng);
-      return std::vector<double>{e.test, e.train};
-    });
+    return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.seeds,
+                                  [&](std::mt19937_64& rng) { return mc::sample_random_features(sample, rng); },
+                                  mc::RidgePath::bytes_needed(sample.n, sample.p, sample.n_test));
   }
+
+ private:
+  mc::RidgeSweepCache sweep_cache_;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
+#include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 #include "srf.hpp"
 
 namespace rmtsolve::srf {
@@ -94,18 +95,16 @@ class SrfModel final : public Model {
     if (network == "real") {
       const mc::OneStepSample s{sigma, link, o.d, p, size_from_ratio(spec.alpha0, o.d, "alpha0", 0), n, n_test,
                                 spec.eta, spec.lambda, spec.noise};
-      return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
-        const auto e = mc::simulate_one_step_network(s, rng);
-        return std::vector<double>{e.test, e.train};
-      });
+      return sweep_cache_.estimates(simulation_key(*this, pt, o), spec.lambda, o.seeds,
+                                    [&](std::mt19937_64& rng) { return mc::sample_one_step_network(s, rng); },
+                                    mc::RidgePath::bytes_needed(n, p, n_test));
     }
     if (network == "spiked") {
       const Mapping m = map_network(spec);
       const mc::SpikedSample s{sigma, link, o.d, p, n, n_test, m.r, m.c, m.gamma, spec.lambda, spec.noise};
-      return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
-        const auto e = mc::simulate_spiked_features(s, rng);
-        return std::vector<double>{e.test, e.train};
-      });
+      return sweep_cache_.estimates(simulation_key(*this, pt, o), spec.lambda, o.seeds,
+                                    [&](std::mt19937_64& rng) { return mc::sample_spiked_features(s, rng); },
+                                    mc::RidgePath::bytes_needed(n, p, n_test));
     }
     throw InvalidInput("network", "must be real or spiked, got '" + network + "'");
   }
@@ -128,6 +127,7 @@ class SrfModel final : public Model {
     });
   }
   LastValueCache<SampledSpectrum> cache_;
+  mc::RidgeSweepCache sweep_cache_;
 };
 
 }  // namespace

@@ -76,6 +76,11 @@ int size_from_ratio(double ratio, int d, const char* parameter, int minimum = 1)
 /// Parses "TAG:D:SEED" (e.g. "drawn:400:1"); returns false if `text` is not of that form.
 bool parse_size_and_seed(const std::string& text, const std::string& tag, int& d, std::uint64_t& seed);
 
+/// Everything that fixes a point's simulated data except `varying` (e.g. "lambda"): the key under
+/// which a ridge sweep over `varying` reuses the sampled problems (mc::RidgeSweepCache).
+std::string simulation_key(const Model& model, const Point& point, const SimulationOptions& options,
+                           const std::string& varying = "lambda");
+
 /// All models, by name ("rf", "gcm", …).
 const std::vector<std::unique_ptr<Model>>& models();
 /// Throws InvalidInput("model", …) listing the known names.

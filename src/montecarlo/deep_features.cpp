@@ -6,7 +6,7 @@
 
 namespace rmtsolve::mc {
 
-ReadoutErrors simulate_deep_features(const DeepSample& s, std::mt19937_64& rng) {
+ReadoutData sample_deep_features(const DeepSample& s, std::mt19937_64& rng) {
   std::vector<Eigen::MatrixXd> W;
   Eigen::Index k_in = s.d;
   for (const auto& layer : s.layers) {
@@ -35,7 +35,11 @@ ReadoutErrors simulate_deep_features(const DeepSample& s, std::mt19937_64& rng) 
     }
     return Eigen::MatrixXd(H * scale);
   };
-  return readout_errors(features, teacher, s.d, s.n, s.n_test, s.estimator, rng, s.input_sd);
+  return draw_readout_data(features, teacher, s.d, s.n, s.n_test, rng, s.input_sd);
+}
+
+ReadoutErrors simulate_deep_features(const DeepSample& s, std::mt19937_64& rng) {
+  return evaluate_readout(sample_deep_features(s, rng), s.estimator);
 }
 
 }  // namespace rmtsolve::mc

@@ -21,7 +21,7 @@ FeatureMap scaled_features(const Activation& sigma, const Eigen::MatrixXd& W, do
 
 }  // namespace
 
-ReadoutErrors simulate_one_step_network(const OneStepSample& s, std::mt19937_64& rng) {
+ReadoutData sample_one_step_network(const OneStepSample& s, std::mt19937_64& rng) {
   if (!s.sigma.df) throw InvalidInput("activation", "the gradient step needs a differentiable activation");
   Eigen::MatrixXd W = unit_rows(s.p, s.d, rng);
   const Teacher teacher{&s.link, random_direction(s.d, rng), s.noise};
@@ -37,10 +37,14 @@ ReadoutErrors simulate_one_step_network(const OneStepSample& s, std::mt19937_64&
     slope.array().colwise() *= residual.array();
     W.noalias() += (s.eta / s.n0) * slope.transpose() * X0;
   }
-  return readout_errors(scaled_features(s.sigma, W, 0.0, nullptr), teacher, s.d, s.n, s.n_test, Estimator{Loss::kSquare, s.lambda}, rng);
+  return draw_readout_data(scaled_features(s.sigma, W, 0.0, nullptr), teacher, s.d, s.n, s.n_test, rng);
 }
 
-ReadoutErrors simulate_spiked_features(const SpikedSample& s, std::mt19937_64& rng) {
+ReadoutErrors simulate_one_step_network(const OneStepSample& s, std::mt19937_64& rng) {
+  return evaluate_readout(sample_one_step_network(s, rng), {Loss::kSquare, s.lambda});
+}
+
+ReadoutData sample_spiked_features(const SpikedSample& s, std::mt19937_64& rng) {
   const Eigen::MatrixXd W = std::sqrt(s.c) * unit_rows(s.p, s.d, rng);
   const Eigen::VectorXd v = random_direction(s.d, rng);
   Eigen::VectorXd zeta = random_direction(s.d, rng);
@@ -48,7 +52,11 @@ ReadoutErrors simulate_spiked_features(const SpikedSample& s, std::mt19937_64& r
   zeta *= std::sqrt(static_cast<double>(s.d)) / zeta.norm();
   const double rho = std::sqrt(std::max(0.0, 1.0 - s.gamma * s.gamma));
   const Teacher teacher{&s.link, s.gamma * v + rho * zeta, s.noise};
-  return readout_errors(scaled_features(s.sigma, W, s.r, &v), teacher, s.d, s.n, s.n_test, Estimator{Loss::kSquare, s.lambda}, rng);
+  return draw_readout_data(scaled_features(s.sigma, W, s.r, &v), teacher, s.d, s.n, s.n_test, rng);
+}
+
+ReadoutErrors simulate_spiked_features(const SpikedSample& s, std::mt19937_64& rng) {
+  return evaluate_readout(sample_spiked_features(s, rng), {Loss::kSquare, s.lambda});
 }
 
 }  // namespace rmtsolve::mc

@@ -6,7 +6,7 @@
 
 namespace rmtsolve::mc {
 
-ReadoutErrors simulate_random_features(const RandomFeaturesSample& s, std::mt19937_64& rng) {
+ReadoutData sample_random_features(const RandomFeaturesSample& s, std::mt19937_64& rng) {
   const Eigen::MatrixXd W = unit_rows(s.p, s.d, rng);
   const Teacher teacher{&s.link, random_direction(s.d, rng), s.noise};
   const double scale = 1.0 / std::sqrt(static_cast<double>(s.p));
@@ -15,7 +15,11 @@ ReadoutErrors simulate_random_features(const RandomFeaturesSample& s, std::mt199
     apply_activation(s.sigma, F);
     return Eigen::MatrixXd(F * scale);
   };
-  return readout_errors(features, teacher, s.d, s.n, s.n_test, Estimator{Loss::kSquare, s.lambda}, rng);
+  return draw_readout_data(features, teacher, s.d, s.n, s.n_test, rng);
+}
+
+ReadoutErrors simulate_random_features(const RandomFeaturesSample& s, std::mt19937_64& rng) {
+  return evaluate_readout(sample_random_features(s, rng), {Loss::kSquare, s.lambda});
 }
 
 }  // namespace rmtsolve::mc

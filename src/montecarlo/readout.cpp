@@ -30,30 +30,40 @@ Eigen::VectorXd random_direction(int d, std::mt19937_64& rng) {
   return v * (std::sqrt(static_cast<double>(d)) / v.norm());
 }
 
-ReadoutErrors readout_errors(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
-                             const Estimator& estimator, std::mt19937_64& rng, const Eigen::VectorXd& input_sd) {
+ReadoutData draw_readout_data(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
+                              std::mt19937_64& rng, const Eigen::VectorXd& input_sd) {
   auto inputs = [&](Eigen::Index rows) {
     Eigen::MatrixXd X = gaussian_matrix(rows, d, rng);
     if (input_sd.size()) X = X * input_sd.asDiagonal();
     return X;
   };
+  ReadoutData data;
   const Eigen::MatrixXd X = inputs(n);
-  const Eigen::VectorXd y = teacher.labels(X, rng);
-  const Eigen::MatrixXd F = features(X);
-  const Eigen::VectorXd a = fit_readout(estimator.loss, F, y, estimator.lambda);
-  ReadoutErrors e;
-  const Eigen::VectorXd fitted = F * a;
-  e.train = (y - fitted).squaredNorm() / n;
-  for (Eigen::Index i = 0; i < n; ++i) e.train_loss += loss_value(estimator.loss, y[i], fitted[i]) / n;
-  double sum = 0.0, wrong = 0.0;
+  data.y = teacher.labels(X, rng);
+  data.F = features(X);
+  // The test set in blocks (bounded temporaries for the inputs), stacked.
+  data.y_test.resize(n_test);
   for (Eigen::Index done = 0; done < n_test; done += kTestBlock) {
-    const Eigen::MatrixXd Xt = inputs(std::min<Eigen::Index>(kTestBlock, n_test - done));
-    const Eigen::VectorXd yt = teacher.labels(Xt, rng);
-    const Eigen::VectorXd predicted = features(Xt) * a;
-    sum += (yt - predicted).squaredNorm();
-    for (Eigen::Index i = 0; i < yt.size(); ++i) wrong += (predicted[i] > 0.0) != (yt[i] > 0.0);
+    const Eigen::Index rows = std::min<Eigen::Index>(kTestBlock, n_test - done);
+    const Eigen::MatrixXd Xt = inputs(rows);
+    data.y_test.segment(done, rows) = teacher.labels(Xt, rng);
+    const Eigen::MatrixXd Ft = features(Xt);
+    if (done == 0) data.F_test.resize(n_test, Ft.cols());
+    data.F_test.middleRows(done, rows) = Ft;
   }
-  e.test = sum / n_test;
+  return data;
+}
+
+ReadoutErrors evaluate_readout(const ReadoutData& data, const Estimator& estimator) {
+  const Eigen::VectorXd a = fit_readout(estimator.loss, data.F, data.y, estimator.lambda);
+  const Eigen::VectorXd fitted = data.F * a, predicted = data.F_test * a;
+  const auto n = static_cast<double>(data.y.size()), n_test = static_cast<double>(data.y_test.size());
+  ReadoutErrors e;
+  e.train = (data.y - fitted).squaredNorm() / n;
+  for (Eigen::Index i = 0; i < fitted.size(); ++i) e.train_loss += loss_value(estimator.loss, data.y[i], fitted[i]) / n;
+  e.test = (data.y_test - predicted).squaredNorm() / n_test;
+  double wrong = 0.0;
+  for (Eigen::Index i = 0; i < predicted.size(); ++i) wrong += (predicted[i] > 0.0) != (data.y_test[i] > 0.0);
   e.classification = wrong / n_test;
   return e;
 }

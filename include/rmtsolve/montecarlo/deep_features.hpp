@@ -25,6 +25,7 @@ struct DeepSample {
   Eigen::VectorXd input_sd;  // √ of the eigenvalues of a diagonal Σ; empty: Σ = I
 };
 
+ReadoutData sample_deep_features(const DeepSample& sample, std::mt19937_64& rng);
 ReadoutErrors simulate_deep_features(const DeepSample& sample, std::mt19937_64& rng);
 
 }  // namespace rmtsolve::mc

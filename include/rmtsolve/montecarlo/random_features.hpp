@@ -17,6 +17,7 @@ struct RandomFeaturesSample {
   double noise = 0.0;
 };
 
+ReadoutData sample_random_features(const RandomFeaturesSample& sample, std::mt19937_64& rng);
 ReadoutErrors simulate_random_features(const RandomFeaturesSample& sample, std::mt19937_64& rng);
 
 }  // namespace rmtsolve::mc

@@ -41,10 +41,19 @@ struct Estimator {
   double lambda = 1e-2;
 };
 
-/// Trains the readout on n fresh Gaussian samples and measures it on n_test more (in blocks, to
-/// bound memory): the common last stage of every simulated model.  Inputs are x = diag(input_sd)·g
-/// with g ~ N(0, I_d) (input_sd empty: Σ = I).
-ReadoutErrors readout_errors(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
-                             const Estimator& estimator, std::mt19937_64& rng, const Eigen::VectorXd& input_sd = {});
+/// A sampled readout problem: training and test features with their labels.
+struct ReadoutData {
+  Eigen::MatrixXd F, F_test;
+  Eigen::VectorXd y, y_test;
+};
+
+/// Draws n training and n_test fresh Gaussian samples through `features` and `teacher`: the common
+/// last stage of every simulated model.  Inputs are x = diag(input_sd)·g with g ~ N(0, I_d)
+/// (input_sd empty: Σ = I).
+ReadoutData draw_readout_data(const FeatureMap& features, const Teacher& teacher, int d, int n, int n_test,
+                              std::mt19937_64& rng, const Eigen::VectorXd& input_sd = {});
+
+/// Trains the readout on the training part and measures it on the test part.
+ReadoutErrors evaluate_readout(const ReadoutData& data, const Estimator& estimator);
 
 }  // namespace rmtsolve::mc
