@@ -115,7 +115,9 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.apply_inplace = [](double*, long) {};
   } else if (spec == "tanh") {
     a.f = [](double x) { return std::tanh(x); };
-    a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = ArrayMap(v, n).tanh(); };
+    // Eigen's double tanh is scalar; its exp is vectorised: tanh x = 1 − 2/(e^{2x} + 1), exact to
+    // rounding in absolute terms (the saturated ends give ±1 exactly).
+    a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = 1.0 - 2.0 / ((2.0 * ArrayMap(v, n)).exp() + 1.0); };
     a.df = [](double x) { return 1.0 - std::tanh(x) * std::tanh(x); };
     a.odd = true;
   } else if (spec == "erf") {
@@ -136,7 +138,7 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.odd = true;
   } else if (spec == "sigmoid") {
     a.f = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
-    a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = 0.5 + 0.5 * (0.5 * ArrayMap(v, n)).tanh(); };
+    a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = 1.0 / (1.0 + (-ArrayMap(v, n)).exp()); };
     a.df = [](double x) {
       const double s = 1.0 / (1.0 + std::exp(-x));
       return s * (1.0 - s);
