@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <unistd.h>
 
 #include "equations/deep_rf/deep_rf.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/model.hpp"
 
 using namespace rmtsolve;
@@ -155,4 +158,26 @@ TEST(DeepRf, RejectsWhatTheChainCannotDo) {
   EXPECT_THROW(deep_rf::solve(spec("2", "tanh", -1.0, 0.1, 0.1), {}), InvalidInput);
   // ReLU at the last layer only is fine for the chain (its mean direction is a free bias).
   EXPECT_TRUE(deep_rf::solve(spec("2,1", "tanh,relu", 1.0, 0.1, 0.1), {}).summary.converged);
+}
+
+TEST(DeepRf, StructuredRowCovarianceFromASpectrum) {
+  // Rows N(0, C) with C = diag(c): a spectrum file and the same matrix file give the same network,
+  // and C = I/d reproduces i.i.d. Gaussian weights exactly (same draws).
+  const int d = 120;
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string tag = std::to_string(::getpid());
+  const std::string spectrum = (dir / ("deep_c_spec_" + tag + ".npy")).string(), matrix = (dir / ("deep_c_mat_" + tag + ".npy")).string();
+  Eigen::VectorXd c = Eigen::VectorXd::LinSpaced(d, 0.2, 1.8) / d;
+  write_npy(spectrum, c);
+  write_npy(matrix, Eigen::MatrixXd(c.asDiagonal()));
+  auto s = drawn(spec("1.5", "tanh", 1.3, 0.05, 0.1, "spectrum:" + spectrum), d, 4);
+  auto m = drawn(spec("1.5", "tanh", 1.3, 0.05, 0.1, "file:" + matrix), d, 4);
+  EXPECT_NEAR(deep_rf::solve(s, {}).test_error, deep_rf::solve(m, {}).test_error, 1e-12);
+  write_npy(spectrum, Eigen::VectorXd::Constant(d, 1.0 / d));
+  auto iso = drawn(spec("1.5", "tanh", 1.3, 0.05, 0.1, "spectrum:" + spectrum), d, 4);
+  const double structured = deep_rf::solve(iso, {}).test_error;
+  const double gaussian = deep_rf::solve(drawn(spec("1.5", "tanh", 1.3, 0.05, 0.1), d, 4), {}).test_error;
+  EXPECT_NEAR(structured, gaussian, 1e-9 * gaussian);
+  std::filesystem::remove(spectrum);
+  std::filesystem::remove(matrix);
 }

@@ -49,7 +49,7 @@ class DeepModel final : public Model {
   std::vector<TextParameter> texts() const override {
     return {{"widths", "k_l/d per layer, comma list (depth = its length)", "1"},
             {"activations", "activation per layer (one for all, or a comma list)", "tanh"},
-            {"weights", "weights per layer: gaussian, orthogonal or file:C.npy (row covariance)", "gaussian"},
+            {"weights", "weights per layer: gaussian, orthogonal, file:C.npy (row covariance) or spectrum:eig.npy (diagonal C)", "gaussian"},
             {"target", "teacher link sigma*", "linear"},
             {"input", "input covariance: identity, or a file of the eigenvalues of a diagonal Sigma", "identity"},
             {"method", "chain (seed-free, i.i.d. Gaussian weights) or drawn:D:SEED (one drawn network)", "chain"},
