@@ -7,6 +7,7 @@
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/gaussian.hpp"
 #include "rmtsolve/model.hpp"
+#include "rmtsolve/ridge_equivalent.hpp"
 #include "rmtsolve/spectral.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
@@ -194,4 +195,34 @@ TEST(Srf, RejectsBadInput) {
   EXPECT_THROW(srf::solve(spec("tanh", "tanh", 2.0, -1.0, 1.0, 1.0, 0.1), {}), InvalidInput);
   EXPECT_THROW(srf::solve(spec("tanh", "tanh", 2.0, 1.0, 0.0, 1.0, 0.1), {}), InvalidInput);
   EXPECT_THROW(srf::solve(spec("tanh", "nope", 2.0, 1.0, 1.0, 1.0, 0.1), {}), InvalidInput);
+}
+
+TEST(Srf, LinearStudentIsRidgeOnTheSpikedFeatureMatrix) {
+  // srf.md §4 item 5: with σ(x) = x the sRF features are F x/√p, F = W + r 1 v̂ᵀ: plain ridge on
+  // Gaussian covariates.  Its deterministic equivalent for one draw (Ω = FFᵀ/p, ψ = F θ/√p with the
+  // teacher θ = γ v̂ + ρ ζ̂) must match the sRF equations on the sampled spectrum of the same draw.
+  const int d = 800, p = 800;
+  const srf::Mapping mp{0.9, 1.3, 0.8};
+  auto s = spec("linear", "linear", 2.0, 1.0, 1.5, double(p) / d, 0.05, 0.2);
+  std::mt19937_64 rng(21), replay(21);
+  const auto sampled = srf::sample_spectrum(d, p, mp.c, rng);
+  // The same draw, replayed in sample_spectrum's order.
+  const Eigen::MatrixXd W = std::sqrt(mp.c) * mc::unit_rows(p, d, replay);
+  Eigen::VectorXd v = mc::gaussian_matrix(d, 1, replay);
+  v /= v.norm();
+  Eigen::VectorXd zeta = mc::gaussian_matrix(d, 1, replay);
+  zeta -= v * v.dot(zeta);
+  zeta /= zeta.norm();
+  const Eigen::MatrixXd F = W + mp.r * Eigen::VectorXd::Ones(p) * v.transpose();
+  const double rho = std::sqrt(1 - mp.gamma * mp.gamma);
+  const SymmetricEigen eig = symmetric_eigen(F * F.transpose() / p);
+  RidgeSpectrum exact;
+  exact.omega = eig.values.cwiseMax(0.0);
+  exact.psi2 = (eig.vectors.transpose() * (F * (mp.gamma * v + rho * zeta)) / std::sqrt(double(p))).array().square().matrix();
+  exact.sigma_y2 = 1.0 + s.noise;
+  const auto de = solve_ridge_equivalent(exact, s.alpha * d, s.lambda, {});
+  const auto theory = srf::solve(s, {}, &mp, &sampled);
+  ASSERT_TRUE(de.summary.converged && theory.summary.converged);
+  EXPECT_NEAR(theory.test_error, de.test_error, 0.01 * de.test_error);
+  EXPECT_NEAR(theory.train_error, de.train_error, 0.01 * de.test_error);
 }
