@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `mpirun -np 2` spreads the grid points over two ranks on loopback; the gathered table must equal
-# the single-process one row for row (metadata aside).
+# the single-process one row for row (metadata aside; theory values to the solver tolerance).
 set -euo pipefail
 cli="$1"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo
@@ -13,7 +13,22 @@ compare() {
   [ "$single" = "$parallel" ] || { echo "exit codes differ: $single vs $parallel for: $*"; exit 1; }
   grep -v '^#' "$scratch/single.csv" > "$scratch/a"
   grep -v '^#' "$scratch/mpi.csv" > "$scratch/b"
-  if ! diff -q "$scratch/a" "$scratch/b" >/dev/null; then
+  # Monte Carlo columns must match exactly; theory columns to the solver tolerance, since a rank
+  # warm-starts each point from its own previous point rather than from the sweep neighbour.
+  if ! /usr/bin/python3 - "$scratch/a" "$scratch/b" <<'PY'
+import sys
+a, b = (open(f).read().splitlines() for f in sys.argv[1:3])
+def same(x, y):
+    try:
+        u, v = float(x), float(y)
+        return abs(u - v) <= 1e-9 * max(1.0, abs(u), abs(v))
+    except ValueError:
+        return x == y
+ok = len(a) == len(b) and all(len(r.split(",")) == len(s.split(",")) and
+                              all(same(x, y) for x, y in zip(r.split(","), s.split(","))) for r, s in zip(a, b))
+sys.exit(0 if ok else 1)
+PY
+  then
     echo "MPI table differs from the single-process one for: $*"; diff "$scratch/a" "$scratch/b" | head; exit 1
   fi
   grep -q '^# mpi_ranks: 2' "$scratch/mpi.csv" || { echo "no mpi_ranks in metadata"; exit 1; }
