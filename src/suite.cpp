@@ -47,17 +47,25 @@ SweepSpec run_of(const json& j, const Model& model, const std::string& where) {
   return spec;
 }
 
+Suite read_suite(const std::string& path, const json& doc);
+
 }  // namespace
 
 Suite load_suite(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InvalidInput("suite", "cannot open '" + path + "'");
-  json doc;
+  // Any JSON-level failure — syntax, a number that overflows, a field of the wrong type — is the
+  // user's file being wrong (found by fuzzing: nlohmann reports overflow as out_of_range).
   try {
-    doc = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw InvalidInput("suite", path + ": malformed JSON: " + e.what());
+    return read_suite(path, json::parse(in));
+  } catch (const json::exception& e) {
+    throw InvalidInput("suite", path + ": malformed suite: " + e.what());
   }
+}
+
+namespace {
+
+Suite read_suite(const std::string& path, const json& doc) {
   Suite s;
   s.path = path;
   if (!doc.contains("model") || !doc["model"].is_string()) throw InvalidInput("suite", path + ": needs a \"model\" string");
@@ -81,5 +89,7 @@ Suite load_suite(const std::string& path) {
       throw InvalidInput("suite", path + ": unknown field \"" + key.key() + "\"");
   return s;
 }
+
+}  // namespace
 
 }  // namespace rmtsolve

@@ -199,6 +199,11 @@ TEST(Cli, ValidationSuiteFiles) {
   EXPECT_TRUE(one_line(b.err));
   std::ofstream(bad) << R"({"model": "rf", "runs": [)";
   EXPECT_EQ(run_cli("validate " + bad).code, 2);
+  // Found by fuzzing: a number that overflows, and fields of the wrong type.
+  std::ofstream(bad) << R"({"model": "rf", "runs": [{"alpha": 55555e55555}]})";
+  EXPECT_EQ(run_cli("validate " + bad).code, 2);
+  std::ofstream(bad) << R"({"model": "rf", "description": 3, "tolerance": {"k_sigma": "x"}, "runs": [{"alpha": "1"}]})";
+  EXPECT_EQ(run_cli("validate " + bad).code, 2);
   EXPECT_EQ(run_cli("validate /nonexistent/suite.json").code, 2);
 }
 

@@ -219,7 +219,7 @@ std::vector<std::string> expand_config(const std::vector<std::string>& args) {
     nlohmann::json doc;
     try {
       doc = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // syntax errors and number overflow alike
       throw InvalidInput("config", args[i + 1] + ": malformed JSON: " + e.what());
     }
     if (!doc.is_object()) throw InvalidInput("config", args[i + 1] + ": must be a JSON object of flag: value");
