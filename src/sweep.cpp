@@ -189,6 +189,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
     } catch (const Interrupted&) {
       return mark_interrupted(out);
     }
+    if (options.pool_seeds) est = options.pool_seeds(est);
     auto row = parameter_cells(model, pt);
     for (const auto& e : est) {
       row.emplace_back(e.mean);
@@ -242,6 +243,7 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
     } catch (const Interrupted&) {
       return mark_interrupted(out);
     }
+    if (simulation.pool_seeds) est = simulation.pool_seeds(est);
     auto row = parameter_cells(model, pt);
     const Allowance allow = tolerance.rel_tol >= 0.0 ? Allowance{tolerance.rel_tol, tolerance.rel_tol}
                                                      : model.finite_size_allowance(pt);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `mpirun -np 2` spreads the grid points over two ranks on loopback; the gathered table must equal
-# the single-process one row for row (metadata aside; theory values to the solver tolerance).
+# `mpirun -np 2` spreads the grid points (or the seeds of every point) over two ranks on loopback;
+# the table must equal the single-process one row for row (metadata aside; theory values to the
+# solver tolerance, pooled Monte Carlo moments to rounding).
 set -euo pipefail
 cli="$1"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo
@@ -37,3 +38,8 @@ PY
 compare simulate rf --alpha 0.5:2:5 --beta 1.5 --d 120 --seeds 3 --threads 1
 compare validate srf --alpha 0.5,1,2 --eta 1 --d 150 --seeds 3 --network spiked --threads 1
 compare curve deep --widths 2,1 --alpha 0.2:3:7 --lambda 1e-3,1e-1
+# Seeds of each point split over the ranks: explicitly, and automatically for a one-point grid
+# (odd seed counts, so the ranks hold different numbers of seeds).
+compare simulate rf --alpha 0.5,2 --beta 1.5 --d 120 --seeds 5 --threads 1 --distribute seeds
+compare validate srf --alpha 1 --eta 1 --d 150 --seeds 3 --network spiked --threads 1
+compare simulate rf --alpha 1 --beta 0.7 --lambda 1e-3,1e-1 --d 100 --seeds 3 --threads 1 --distribute seeds

@@ -68,6 +68,36 @@ TEST(MonteCarlo, SeedsAreReproducibleAndThreadIndependent) {
   EXPECT_EQ(a[0].seeds, 6);
 }
 
+TEST(MonteCarlo, SeedShardsPoolToTheFullEstimate) {
+  // What an MPI run with the seeds split over ranks does: each shard runs its own seeds, the
+  // moments are pooled.  Three shards of seven seeds (3 + 2 + 2), one shard with no seed at all.
+  auto trial = [](std::mt19937_64& rng) {
+    const Eigen::MatrixXd A = mc::gaussian_matrix(10, 10, rng);
+    return std::vector<double>{A.sum(), A.squaredNorm()};
+  };
+  mc::SeedOptions all{7, 5, 2};
+  const auto full = mc::run_seeds(all, trial);
+  for (int shards : {3, 9}) {
+    std::vector<mc::SeedMoments> pooled(2);
+    int ran = 0;
+    for (int s = 0; s < shards; ++s) {
+      mc::SeedOptions part = all;
+      part.shard = s;
+      part.shard_count = shards;
+      const auto est = mc::run_seeds(part, trial);
+      if (!est.empty()) ran += est[0].seeds;
+      for (size_t k = 0; k < est.size(); ++k) pooled[k] += mc::moments_of(est[k]);
+    }
+    EXPECT_EQ(ran, 7);
+    for (size_t k = 0; k < 2; ++k) {
+      const mc::Estimate e = mc::estimate_of(pooled[k]);
+      EXPECT_NEAR(e.mean, full[k].mean, 1e-12 * std::abs(full[k].mean));
+      EXPECT_NEAR(e.standard_error, full[k].standard_error, 1e-10 * full[k].standard_error);
+      EXPECT_EQ(e.seeds, 7);
+    }
+  }
+}
+
 TEST(MonteCarlo, RidgePrimalAndDualAgree) {
   std::mt19937_64 rng(3);
   const Eigen::MatrixXd F = mc::gaussian_matrix(50, 80, rng);

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,10 @@ struct SimulationOptions {
   int d = 400;      // input dimension; other sizes follow from the ratios
   int n_test = 0;   // 0: the model's default
   mc::SeedOptions seeds;
+  /// Set when the seeds of every point are sharded over processes (seeds.shard_count > 1): turns
+  /// this process's estimates of a point into the estimates over all seeds.  Called by every
+  /// process for every point, in sweep order.
+  std::function<std::vector<mc::Estimate>(const std::vector<mc::Estimate>&)> pool_seeds;
 };
 
 /// An equation system as the sweep, the CLI and the Python module see it.  A model never iterates,

@@ -90,8 +90,39 @@ SweepOutcome gather(const SweepOutcome& local, const Distributed& d) {
   return sorted;
 }
 
+void share_seeds(SimulationOptions& options, const Distributed& d) {
+  if (d.size == 1) return;
+  options.seeds.shard = d.rank;
+  options.seeds.shard_count = d.size;
+  options.pool_seeds = [size = d.size](const std::vector<mc::Estimate>& mine) {
+    // A rank with no seed of its own reports no outputs: agree on the count first.
+    int outputs = static_cast<int>(mine.size());
+    MPI_Allreduce(MPI_IN_PLACE, &outputs, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    std::vector<double> local(3 * static_cast<size_t>(outputs), 0.0), all(local.size() * static_cast<size_t>(size));
+    for (size_t k = 0; k < mine.size(); ++k) {
+      const mc::SeedMoments m = mc::moments_of(mine[k]);
+      local[3 * k] = m.count;
+      local[3 * k + 1] = m.sum;
+      local[3 * k + 2] = m.centred_squares;
+    }
+    MPI_Allgather(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, all.data(), static_cast<int>(local.size()),
+                  MPI_DOUBLE, MPI_COMM_WORLD);
+    std::vector<mc::Estimate> pooled(static_cast<size_t>(outputs));
+    for (size_t k = 0; k < pooled.size(); ++k) {
+      mc::SeedMoments total;
+      for (size_t r = 0; r < static_cast<size_t>(size); ++r) {
+        const double* m = &all[r * local.size() + 3 * k];
+        total += mc::SeedMoments{m[0], m[1], m[2]};
+      }
+      pooled[k] = mc::estimate_of(total);
+    }
+    return pooled;
+  };
+}
+
 #else
 
+void share_seeds(SimulationOptions&, const Distributed&) {}
 Distributed start_distributed(int&, char**&) { return {}; }
 void stop_distributed(const Distributed&) {}
 SweepOutcome gather(const SweepOutcome& local, const Distributed&) { return local; }

@@ -26,6 +26,7 @@ constexpr int kValidationFailed = 1, kInvalidInput = 2, kNotConverged = 3, kInte
 
 struct CommonFlags {
   std::string format = "csv", output, plot, config;
+  std::string distribute = "auto";  // under mpirun: points | seeds | auto
   SolverOptions solver;
   SimulationOptions simulation;
   ValidationTolerance tolerance;
@@ -56,6 +57,11 @@ void add_simulation_flags(CLI::App* sub, CommonFlags& c) {
   sub->add_option("--n-test", c.simulation.n_test, "fresh test samples per seed (0: model default)")->capture_default_str();
   sub->add_option("--seed", c.simulation.seeds.base_seed, "base seed; seed i uses stream (seed, i)")->capture_default_str();
   sub->add_option("--threads", c.simulation.seeds.threads, "worker threads (0: one per core)")->capture_default_str();
+  sub->add_option("--distribute", c.distribute,
+                  "under mpirun: spread grid points or the seeds of every point over ranks (auto: seeds when the "
+                  "grid has fewer points than ranks)")
+      ->check(CLI::IsMember({"auto", "points", "seeds"}))
+      ->capture_default_str();
 }
 
 // Registers one subcommand per model under `parent`, with the model's parameters as flags.
@@ -325,14 +331,23 @@ int run(int argc, char** argv) {
   try {
     validate_common(common);
     SweepSpec spec = sweep_spec(*chosen);
-    spec.shard = g_distributed.rank;
-    spec.shard_count = g_distributed.size;
+    const bool split_seeds = kind != "curve" && g_distributed.size > 1 &&
+                             (common.distribute == "seeds" ||
+                              (common.distribute == "auto" &&
+                               expand(*chosen->model, spec).size() < static_cast<size_t>(g_distributed.size)));
+    if (split_seeds) {
+      cli::share_seeds(common.simulation, g_distributed);
+    } else {
+      spec.shard = g_distributed.rank;
+      spec.shard_count = g_distributed.size;
+    }
     SweepOutcome out;
     if (kind == "curve") out = run_curve(*chosen->model, spec, common.solver);
     if (kind == "simulate") out = run_simulation(*chosen->model, spec, common.simulation);
     if (kind == "validate") out = run_validation(*chosen->model, spec, common.solver, common.simulation, common.tolerance);
-    out = cli::gather(out, g_distributed);
+    if (!split_seeds) out = cli::gather(out, g_distributed);
     if (g_distributed.rank != 0) return 0;  // rank 0 writes the table and reports
+    if (split_seeds) out.table.metadata.emplace_back("mpi_ranks", std::to_string(g_distributed.size) + " (seeds split)");
     out.table.metadata.emplace_back("command", command_line(argc, argv));
     if (kind != "simulate") out.table.metadata.emplace_back("solver", solver_description(common.solver));
     if (!common.config.empty()) out.table.metadata.emplace_back("config", common.config);

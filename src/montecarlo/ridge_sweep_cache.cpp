@@ -15,13 +15,13 @@ std::vector<Estimate> RidgeSweepCache::estimates(const std::string& key, double 
       const ReadoutData data = draw(rng);
       built[static_cast<size_t>(i)] = std::make_unique<RidgePath>(data.F, data.y, data.F_test, data.y_test);
     });
-    paths_.clear();
-    for (auto& p : built) paths_.push_back(std::move(*p));
+    paths_ = std::move(built);
     cached_key_ = key;
   }
   if (key == cached_key_) {
     for (size_t i = 0; i < seeds; ++i) {
-      const ReadoutErrors e = paths_[i].errors(lambda);
+      if (!paths_[i]) continue;  // a seed of another process
+      const ReadoutErrors e = paths_[i]->errors(lambda);
       per_seed[i] = {e.test, e.train};
       if (options.on_seed_done) options.on_seed_done();
     }

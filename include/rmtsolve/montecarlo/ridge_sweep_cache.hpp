@@ -25,7 +25,7 @@ class RidgeSweepCache {
   static constexpr double kMemoryBudget = 4e9;  // bytes of kept paths, all seeds together
   mutable std::mutex mutex_;
   mutable std::string last_key_, cached_key_;
-  mutable std::vector<RidgePath> paths_;
+  mutable std::vector<std::unique_ptr<RidgePath>> paths_;  // by seed index; null: not ours
 };
 
 }  // namespace rmtsolve::mc
