@@ -115,6 +115,7 @@ double rf_flops(int d, int p, int n, int n_test) {
 void BM_MonteCarloRf(benchmark::State& state) {
   const int d = static_cast<int>(state.range(0));
   mc::RandomFeaturesSample s{make_activation("tanh"), make_activation("linear")};
+  s.single_precision = state.range(1) == 32;
   s.d = d;
   s.p = 2 * d;
   s.n = 2 * d;
@@ -125,7 +126,8 @@ void BM_MonteCarloRf(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * rf_flops(d, s.p, s.n, s.n_test),
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_MonteCarloRf)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
+// precision 32: the float32 feature path (--precision float32), same problem, readout in double.
+BENCHMARK(BM_MonteCarloRf)->ArgsProduct({{400, 1000}, {64, 32}})->ArgNames({"d", "precision"})->Unit(benchmark::kMillisecond);
 
 // The same simulation written plainly in numpy (bench/numpy_baseline.py, Debian's numpy on the same
 // OpenBLAS), run by this driver; manual time = the script's own timing of the simulation.

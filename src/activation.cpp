@@ -18,6 +18,7 @@ using boost::math::constants::root_pi;
 using boost::math::constants::root_two;
 
 using ArrayMap = Eigen::Map<Eigen::ArrayXd>;
+using ArrayMapF = Eigen::Map<Eigen::ArrayXf>;
 
 double normal_pdf(double x) { return one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
 double normal_cdf(double x) { return 0.5 * boost::math::erfc(-x / root_two<double>()); }
@@ -113,11 +114,13 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a = polynomial(spec, {0.0, 1.0});
     a.closed_form = [](double m, double s) { return GaussianMoments{m, 1.0, m * m + s * s}; };
     a.apply_inplace = [](double*, long) {};
+    a.apply_inplace_float = [](float*, long) {};
   } else if (spec == "tanh") {
     a.f = [](double x) { return std::tanh(x); };
     // Eigen's double tanh is scalar; its exp is vectorised: tanh x = 1 − 2/(e^{2x} + 1), exact to
     // rounding in absolute terms (the saturated ends give ±1 exactly).
     a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = 1.0 - 2.0 / ((2.0 * ArrayMap(v, n)).exp() + 1.0); };
+    a.apply_inplace_float = [](float* v, long n) { ArrayMapF(v, n) = ArrayMapF(v, n).tanh(); };  // vectorised for float
     a.df = [](double x) { return 1.0 - std::tanh(x) * std::tanh(x); };
     a.odd = true;
   } else if (spec == "erf") {
@@ -128,6 +131,7 @@ Activation make_activation(const std::string& spec, const std::string& parameter
   } else if (spec == "relu") {
     a.f = [](double x) { return x > 0.0 ? x : 0.0; };
     a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = ArrayMap(v, n).max(0.0); };
+    a.apply_inplace_float = [](float* v, long n) { ArrayMapF(v, n) = ArrayMapF(v, n).max(0.0f); };
     a.df = [](double x) { return x > 0.0 ? 1.0 : 0.0; };
     a.kinks = {0.0};
     a.closed_form = relu_moments;
@@ -139,6 +143,7 @@ Activation make_activation(const std::string& spec, const std::string& parameter
   } else if (spec == "sigmoid") {
     a.f = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
     a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = 1.0 / (1.0 + (-ArrayMap(v, n)).exp()); };
+    a.apply_inplace_float = [](float* v, long n) { ArrayMapF(v, n) = 1.0f / (1.0f + (-ArrayMapF(v, n)).exp()); };
     a.df = [](double x) {
       const double s = 1.0 / (1.0 + std::exp(-x));
       return s * (1.0 - s);

@@ -27,7 +27,7 @@ std::string simulation_key(const Model& model, const Point& point, const Simulat
   for (const auto& p : model.numbers())
     if (p.name != varying) key += "|" + p.name + "=" + std::to_string(point[p.name]);
   for (const auto& p : model.texts()) key += "|" + p.name + "=" + point.str(p.name);
-  return key + "|d=" + std::to_string(o.d) + "|n_test=" + std::to_string(o.n_test) + "|seeds=" +
+  return key + (o.single_precision ? "|float32" : "") + "|d=" + std::to_string(o.d) + "|n_test=" + std::to_string(o.n_test) + "|seeds=" +
          std::to_string(o.seeds.seeds) + "|base=" + std::to_string(o.seeds.base_seed);
 }
 

@@ -60,9 +60,15 @@ SweepOutcome& mark_interrupted(SweepOutcome& out) {
   return out;
 }
 
+void check_precision(const Model& model, const SimulationOptions& o) {
+  if (o.single_precision && !model.supports_single_precision())
+    throw InvalidInput("precision", "float32 is not offered by model " + model.name() + " (only float64)");
+}
+
 // Everything needed to re-run the same simulation: seed i of a point uses stream (base_seed, i).
 void add_simulation_metadata(const SimulationOptions& o, Table& t) {
   t.metadata.emplace_back("d", std::to_string(o.d));
+  t.metadata.emplace_back("precision", o.single_precision ? "float32 features, float64 readout" : "float64");
   t.metadata.emplace_back("seeds", std::to_string(o.seeds.seeds));
   t.metadata.emplace_back("base_seed", std::to_string(o.seeds.base_seed));
   t.metadata.emplace_back("n_test", o.n_test > 0 ? std::to_string(o.n_test) : "model default");
@@ -166,6 +172,7 @@ SimulationOptions with_progress(SimulationOptions o, ProgressBar& bar) {
 
 SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const SimulationOptions& plain_options) {
   const std::vector<Point> points = expand(model, spec);
+  check_precision(model, plain_options);
   ProgressBar bar(points.size() * static_cast<size_t>(plain_options.seeds.seeds), "seeds");
   const SimulationOptions options = with_progress(plain_options, bar);
   SweepOutcome out;
@@ -206,6 +213,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
 SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const SolverOptions& solver,
                             const SimulationOptions& plain_simulation, const ValidationTolerance& tolerance) {
   const std::vector<Point> points = expand(model, spec);
+  check_precision(model, plain_simulation);
   ProgressBar bar(points.size() * static_cast<size_t>(plain_simulation.seeds.seeds), "seeds");
   const SimulationOptions simulation = with_progress(plain_simulation, bar);
   const auto outputs = model.outputs();

@@ -147,3 +147,40 @@ TEST(MonteCarlo, RidgeSweepOverLambdaReusesTheSameDraws) {
     EXPECT_NEAR(swept[i][1].mean, direct[1].mean, 1e-8 * direct[0].mean + 1e-12) << "lambda " << lambdas[i];
   }
 }
+
+TEST(MonteCarlo, Float32FeaturesChangeErrorsFarLessThanTheirStatisticalError) {
+  // The float32 path draws the same problem and only rounds the feature computation: per seed, the
+  // error it changes must be tiny next to the seed-to-seed spread that the standard error reports —
+  // including λ near 0 at the interpolation threshold (n = p), where the readout is worst conditioned.
+  struct Case {
+    const char* sigma;
+    double alpha, beta, lambda;
+  };
+  for (const Case& c : {Case{"tanh", 1.5, 1.0, 1e-2}, Case{"relu", 1.0, 1.0, 1e-4}, Case{"sigmoid", 0.7, 2.0, 1e-3}}) {
+    mc::RandomFeaturesSample s{make_activation(c.sigma), make_activation("linear")};
+    s.d = 150;
+    s.p = static_cast<int>(c.beta * s.d);
+    s.n = static_cast<int>(c.alpha * s.d);
+    s.n_test = 2000;
+    s.lambda = c.lambda;
+    s.noise = 0.1;
+    std::vector<double> shift, test;
+    for (int seed = 0; seed < 6; ++seed) {
+      auto rng = mc::seed_stream(7, static_cast<std::uint64_t>(seed));
+      auto rng_single = rng;
+      const double plain = mc::simulate_random_features(s, rng).test;
+      s.single_precision = true;
+      const double single = mc::simulate_random_features(s, rng_single).test;
+      s.single_precision = false;
+      shift.push_back(std::abs(single - plain));
+      test.push_back(plain);
+    }
+    double mean = 0.0, spread = 0.0, worst = 0.0;
+    for (double v : test) mean += v / 6.0;
+    for (double v : test) spread += (v - mean) * (v - mean) / 5.0;
+    for (double v : shift) worst = std::max(worst, v);
+    const double se = std::sqrt(spread / 6.0);
+    EXPECT_GT(worst, 0.0) << c.sigma << ": float32 path not taken";
+    EXPECT_LT(worst, 0.01 * se) << c.sigma << " shift " << worst << " vs SE " << se;
+  }
+}

@@ -67,6 +67,7 @@ class DeepModel final : public Model {
              last.kappa_star},
             r.summary};
   }
+  bool supports_single_precision() const override { return true; }
   std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
   std::vector<mc::Estimate> simulate(const rmtsolve::Point& pt, const SimulationOptions& o) const override {
     const Spec s = spec_of(pt);
@@ -80,6 +81,7 @@ class DeepModel final : public Model {
     sample.teacher_width = size_from_ratio(s.teacher_width, o.d, "teacher_width", 0);
     sample.estimator.lambda = s.lambda;
     sample.noise = s.noise;
+    sample.single_precision = o.single_precision;
     if (s.input_spectrum.size()) {
       if (s.input_spectrum.size() != o.d)
         throw InvalidInput("input", "has " + std::to_string(s.input_spectrum.size()) + " eigenvalues but --d is " + std::to_string(o.d));

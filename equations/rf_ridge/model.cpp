@@ -45,6 +45,7 @@ class RfModel final : public Model {
              r.target_linear, r.target_nonlinear, r.df1, r.df2, r.nu_in, r.nu_out},
             r.summary};
   }
+  bool supports_single_precision() const override { return true; }
   std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
   std::vector<mc::Estimate> simulate(const Point& pt, const SimulationOptions& o) const override {
     const Spec s = spec_of(pt);
@@ -55,6 +56,7 @@ class RfModel final : public Model {
     sample.n_test = o.n_test > 0 ? o.n_test : 4000;
     sample.lambda = s.lambda;
     sample.noise = s.noise;
+    sample.single_precision = o.single_precision;
     return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.seeds,
                                   [&](std::mt19937_64& rng) { return mc::sample_random_features(sample, rng); },
                                   mc::RidgePath::bytes_needed(sample.n, sample.p, sample.n_test));

@@ -24,6 +24,8 @@ struct Activation {
   /// σ over a whole buffer with Eigen's vectorised array functions, where one exists (the Monte
   /// Carlo's hot loop); empty: apply f entry by entry.
   std::function<void(double* data, long size)> apply_inplace;
+  /// The same in single precision (the float32 Monte Carlo path); empty: f entry by entry.
+  std::function<void(float* data, long size)> apply_inplace_float;
   std::vector<double> kinks;  // points where σ or σ' jumps; quadrature splits there
   std::optional<std::function<GaussianMoments(double m, double s)>> closed_form;
   int polynomial_degree = -1;  // ≥ 0 for polynomials

@@ -48,6 +48,9 @@ struct SimulationOptions {
   int d = 400;      // input dimension; other sizes follow from the ratios
   int n_test = 0;   // 0: the model's default
   mc::SeedOptions seeds;
+  /// float32 for the feature computation (the GEMMs through the layers and σ); the readout's Gram,
+  /// factorisation and errors stay in double.  Offered by models whose supports_single_precision().
+  bool single_precision = false;
   /// Set when the seeds of every point are sharded over processes (seeds.shard_count > 1): turns
   /// this process's estimates of a point into the estimates over all seeds.  Called by every
   /// process for every point, in sweep order.
@@ -71,6 +74,8 @@ class Model {
   /// Outputs that the Monte Carlo estimates; names shared with outputs() are compared by validate.
   virtual std::vector<std::string> simulated_outputs() const { return {}; }
   virtual std::vector<mc::Estimate> simulate(const Point& point, const SimulationOptions& options) const;
+  /// Whether simulate() honours SimulationOptions::single_precision (others refuse it).
+  virtual bool supports_single_precision() const { return false; }
   /// Relative finite-size allowance used by validate on top of the statistical tolerance.
   virtual Allowance finite_size_allowance(const Point&) const { return {}; }
 };

@@ -27,6 +27,7 @@ constexpr int kValidationFailed = 1, kInvalidInput = 2, kNotConverged = 3, kInte
 struct CommonFlags {
   std::string format = "csv", output, plot, config;
   std::string distribute = "auto";  // under mpirun: points | seeds | auto
+  std::string precision = "float64";
   SolverOptions solver;
   SimulationOptions simulation;
   ValidationTolerance tolerance;
@@ -57,6 +58,10 @@ void add_simulation_flags(CLI::App* sub, CommonFlags& c) {
   sub->add_option("--n-test", c.simulation.n_test, "fresh test samples per seed (0: model default)")->capture_default_str();
   sub->add_option("--seed", c.simulation.seeds.base_seed, "base seed; seed i uses stream (seed, i)")->capture_default_str();
   sub->add_option("--threads", c.simulation.seeds.threads, "worker threads (0: one per core)")->capture_default_str();
+  sub->add_option("--precision", c.precision,
+                  "float32: features (products and activation) in single precision, readout in double (rf, deep)")
+      ->check(CLI::IsMember({"float64", "float32"}))
+      ->capture_default_str();
   sub->add_option("--distribute", c.distribute,
                   "under mpirun: spread grid points or the seeds of every point over ranks (auto: seeds when the "
                   "grid has fewer points than ranks)")
@@ -330,6 +335,7 @@ int run(int argc, char** argv) {
       }
   try {
     validate_common(common);
+    common.simulation.single_precision = common.precision == "float32";
     SweepSpec spec = sweep_spec(*chosen);
     const bool split_seeds = kind != "curve" && g_distributed.size > 1 &&
                              (common.distribute == "seeds" ||

@@ -26,7 +26,20 @@ ReadoutData sample_deep_features(const DeepSample& s, std::mt19937_64& rng) {
     teacher.theta *= std::sqrt(teacher.norm / spread);
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(k_in));
+  std::vector<Eigen::MatrixXf> W_single;
+  if (s.single_precision)
+    for (const auto& w : W) W_single.emplace_back(w.cast<float>());
+  auto features_single = [&](const Eigen::MatrixXd& X) {
+    Eigen::MatrixXf H = X.cast<float>();
+    for (size_t l = 0; l < W.size(); ++l) {
+      Eigen::MatrixXf next = H * W_single[l].transpose();
+      apply_activation(s.layers[l].sigma, next);
+      H = std::move(next);
+    }
+    return Eigen::MatrixXd(H.cast<double>() * scale);
+  };
   auto features = [&](const Eigen::MatrixXd& X) {
+    if (s.single_precision) return features_single(X);
     Eigen::MatrixXd H = X;
     for (size_t l = 0; l < W.size(); ++l) {
       Eigen::MatrixXd next = H * W[l].transpose();

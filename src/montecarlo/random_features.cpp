@@ -10,10 +10,9 @@ ReadoutData sample_random_features(const RandomFeaturesSample& s, std::mt19937_6
   const Eigen::MatrixXd W = unit_rows(s.p, s.d, rng);
   const Teacher teacher{&s.link, random_direction(s.d, rng), s.noise};
   const double scale = 1.0 / std::sqrt(static_cast<double>(s.p));
+  const Eigen::MatrixXf W_single = s.single_precision ? Eigen::MatrixXf(W.cast<float>()) : Eigen::MatrixXf();
   auto features = [&](const Eigen::MatrixXd& X) {
-    Eigen::MatrixXd F = X * W.transpose();
-    apply_activation(s.sigma, F);
-    return Eigen::MatrixXd(F * scale);
+    return activated_product(X, W, W_single, s.sigma, scale, s.single_precision);
   };
   return draw_readout_data(features, teacher, s.d, s.n, s.n_test, rng);
 }

@@ -27,4 +27,23 @@ void apply_activation(const Activation& sigma, Eigen::MatrixXd& A) {
   for (Eigen::Index i = 0; i < A.size(); ++i) a[i] = sigma.f(a[i]);
 }
 
+void apply_activation(const Activation& sigma, Eigen::MatrixXf& A) {
+  if (sigma.apply_inplace_float) return sigma.apply_inplace_float(A.data(), static_cast<long>(A.size()));
+  float* a = A.data();
+  for (Eigen::Index i = 0; i < A.size(); ++i) a[i] = static_cast<float>(sigma.f(a[i]));
+}
+
+Eigen::MatrixXd activated_product(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W, const Eigen::MatrixXf& W_single,
+                                  const Activation& sigma, double scale, bool single_precision) {
+  if (!single_precision) {
+    Eigen::MatrixXd F = X * W.transpose();
+    apply_activation(sigma, F);
+    F *= scale;
+    return F;
+  }
+  Eigen::MatrixXf F = X.cast<float>() * W_single.transpose();
+  apply_activation(sigma, F);
+  return F.cast<double>() * scale;
+}
+
 }  // namespace rmtsolve::mc

@@ -22,6 +22,7 @@ struct DeepSample {
   double noise = 0.0;
   bool noise_inside = false;  // probit-like labels σ*(s + √Δ ε)
   Estimator estimator;        // how the readout is trained (loss, λ)
+  bool single_precision = false;  // the layers in float32 (same draws); readout in double
   Eigen::VectorXd input_sd;  // √ of the eigenvalues of a diagonal Σ; empty: Σ = I
 };
 

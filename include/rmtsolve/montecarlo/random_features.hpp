@@ -15,6 +15,7 @@ struct RandomFeaturesSample {
   int n_test = 4000;
   double lambda = 1e-2;
   double noise = 0.0;
+  bool single_precision = false;  // features in float32 (same draws; see activated_product)
 };
 
 ReadoutData sample_random_features(const RandomFeaturesSample& sample, std::mt19937_64& rng);
