@@ -11,6 +11,7 @@
 #include "equations/gcm/gcm.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
+#include "equations/srf/srf.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
@@ -45,6 +46,35 @@ void BM_SrfCurve100(benchmark::State& state) {
   state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_SrfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond);
+
+// The same tanh/tanh α sweep (warm-started) by the source code's scheme, one fixed point on all seven
+// order parameters (srf.md §6.1): scheme 0 = rmtsolve's reduced solver, 1 = the 7-variable map with
+// rmtsolve's Anderson iteration, 2 = the authors' plain damped iteration (damping 0.5).  Reports
+// how many points each scheme converged.
+void BM_SrfSevenVariable(benchmark::State& state) {
+  const int scheme = static_cast<int>(state.range(0));
+  SolverOptions o;
+  if (scheme == 2) {
+    o.anderson_memory = 0;
+    o.multiroot_fallback = false;
+    o.damping = 0.5;
+    o.max_iterations = 5000;
+  }
+  srf::Spec s;
+  s.eta = 2.0;
+  int converged = 0;
+  for (auto _ : state) {
+    converged = 0;
+    Eigen::VectorXd warm;
+    for (int i = 0; i < 100; ++i) {
+      s.alpha = 0.05 + 0.05 * i;
+      const srf::Result r = scheme == 0 ? srf::solve(s, o, nullptr, nullptr, &warm) : srf::solve_full_iteration(s, o);
+      converged += r.summary.converged;
+    }
+  }
+  state.counters["converged"] = converged;
+}
+BENCHMARK(BM_SrfSevenVariable)->Arg(0)->Arg(1)->Arg(2)->ArgName("scheme")->Unit(benchmark::kMillisecond);
 
 // A 100-point α sweep of a depth-3 tanh network: seed-free chain (range 0 = 0), or one drawn
 // network at d = range 0 (per-neuron linearisation and one eigen-decomposition per point).

@@ -131,6 +131,43 @@ TEST(Srf, ConvergesWhereTheDampedSevenVariableIterationDiverges) {
   else EXPECT_FALSE(hard.summary.message.empty());
 }
 
+TEST(Srf, FullSevenVariableIterationReachesTheReducedSolversFixedPoint) {
+  // srf.md §2.5: the reduced solver equals the full iteration on (q1, q2, V1, V2, τ, ψ, m).  Cases
+  // with a spike (r ≠ 0), a non-odd σ (m ≠ 0), noise, and the no-step MM row.
+  const std::vector<srf::Spec> cases{spec("tanh", "sin", 20.0, 3.0, 1.0, 1.0, 0.1),
+                                     spec("tanh", "tanh", 0.5, 1.0, 2.0, 1.0, 0.01, 0.1),
+                                     spec("relu", "tanh", 2.0, 1.0, 1.5, 0.5, 0.05),
+                                     spec("tanh", "linear", 2.0, 0.0, 1.0, 2.0, 1e-2, 0.25)};
+  for (const auto& c : cases) {
+    const auto reduced = srf::solve(c, {});
+    const auto full = srf::solve_full_iteration(c, {});
+    ASSERT_TRUE(reduced.summary.converged && full.summary.converged) << full.summary.brief();
+    EXPECT_NEAR(full.test_error, reduced.test_error, 1e-9 * reduced.test_error) << c.activation << "/" << c.target;
+    EXPECT_NEAR(full.train_error, reduced.train_error, 1e-9 * reduced.test_error);
+    EXPECT_NEAR(full.m, reduced.m, 1e-8 * (1.0 + std::abs(reduced.m)));
+    EXPECT_NEAR(full.q1, reduced.q1, 1e-8 * (1.0 + reduced.q1));
+  }
+}
+
+TEST(Srf, PlainDampedSevenVariableIterationFailsLoudlyWhereTheSourceDiverges) {
+  // srf.md §4 row 3 / §6.1: the authors' damped iteration diverges at damping 0.5 and converges
+  // at 0.9 (in ~1100 iterations).  Run as the plain scheme, it must say so instead of returning a
+  // number; at 0.9 it must land on the MM value.
+  const srf::Spec row3 = spec("tanh", "linear", 2.0, 0.0, 3.0, 3.0, 3e-3, 0.25);
+  SolverOptions plain;
+  plain.anderson_memory = 0;
+  plain.multiroot_fallback = false;
+  plain.max_iterations = 5000;
+  plain.damping = 0.5;
+  EXPECT_FALSE(srf::solve_full_iteration(row3, plain).summary.converged);
+  plain.damping = 0.9;
+  plain.tolerance = 1e-11;
+  const auto slow = srf::solve_full_iteration(row3, plain);
+  ASSERT_TRUE(slow.summary.converged) << slow.summary.brief();
+  EXPECT_GT(slow.summary.iterations, 300);
+  EXPECT_NEAR(slow.test_error, 0.758740226700, 1e-8);
+}
+
 TEST(Srf, MarchenkoPasturStieltjesMatchesSampledEigenvalues) {
   std::mt19937_64 rng(5);
   for (double beta : {0.5, 1.0, 2.0}) {

@@ -115,6 +115,25 @@ Averages sampled_averages(const SampledSpectrum& s, double Vhat1, double Vhat2, 
           (H * inv2).sum() / p,   (D * H * inv2).sum() / p};
 }
 
+// Test and train error from the order parameters (srf.md §2.4), conditionally on κ then averaged.
+void set_errors(const Nodes& n, const Eigen::ArrayXd& w, Result& out) {
+  const Eigen::ArrayXd yhat0 = n.mu0 * out.m + n.mu1 * n.kappa * out.tau;
+  const Eigen::ArrayXd eps = n.h2 - 2.0 * yhat0 * n.h0 + yhat0.square() - 2.0 * n.mu1 * out.psi * n.h1 +
+                             n.mu1.square() * out.q1 + n.ms2 * out.q2;
+  out.test_error = (n.weight * eps).sum();
+  out.train_error = (n.weight * eps * w.square()).sum();
+  if (!std::isfinite(out.test_error) || !std::isfinite(out.train_error) || out.test_error < 0.0) {
+    out.summary.converged = false;
+    out.summary.reason = Termination::kNonFinite;
+    out.summary.message = "errors are not finite (or negative) at the fixed point";
+  }
+}
+
+void check_mapping(const Mapping& mp) {
+  if (!(mp.c > 0.0) || !std::isfinite(mp.r) || !(std::abs(mp.gamma) <= 1.0))
+    throw InvalidInput("mapping", "needs c > 0, finite r and |γ| ≤ 1");
+}
+
 }  // namespace
 
 Mapping map_network(const Spec& spec) {
@@ -166,8 +185,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   Result out;
   out.mapping = given ? *given : map_network(spec);
   const Mapping& mp = out.mapping;
-  if (!(mp.c > 0.0) || !std::isfinite(mp.r) || !(std::abs(mp.gamma) <= 1.0))
-    throw InvalidInput("mapping", "needs c > 0, finite r and |γ| ≤ 1");
+  check_mapping(mp);
   const Nodes& n = cached_nodes(spec, mp);
   if ((n.weight * n.mu1.square()).sum() <= 1e-14)
     throw InvalidInput("activation", "σ has no linear component at this (r, c): the equations degenerate");
@@ -233,15 +251,56 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   const Eigen::Vector2d q = (Eigen::Matrix2d::Identity() - ap * K * M).partialPivLu().solve(ap * K * e + k0);
   out.q1 = q[0];
   out.q2 = q[1];
-  // 5. Errors, conditionally on κ then averaged.
-  const Eigen::ArrayXd eps = e0 + m1 * out.q1 + n.ms2 * out.q2;
-  out.test_error = E(eps);
-  out.train_error = E(eps * w2);
-  if (!std::isfinite(out.test_error) || !std::isfinite(out.train_error) || out.test_error < 0.0) {
-    out.summary.converged = false;
-    out.summary.reason = Termination::kNonFinite;
-    out.summary.message = "errors are not finite (or negative) at the fixed point";
-  }
+  set_errors(n, w, out);
+  return out;
+}
+
+Result solve_full_iteration(const Spec& spec, const SolverOptions& options, const Mapping* given) {
+  validate(spec);
+  Result out;
+  out.mapping = given ? *given : map_network(spec);
+  check_mapping(out.mapping);
+  const Nodes& n = cached_nodes(spec, out.mapping);
+  const double ap = spec.alpha / spec.beta;
+  const MarchenkoPastur law{out.mapping.c, spec.beta};
+  auto E = [&](const Eigen::ArrayXd& f) { return (n.weight * f).sum(); };
+  const Eigen::ArrayXd m1 = n.mu1.square();
+  const double mu0_scale = E(n.mu0.square());
+  Eigen::ArrayXd w(n.weight.size()), yhat0(n.weight.size()), eps(n.weight.size());
+  // x = (q1, q2, V1, V2, τ, ψ, m): channel side, then prior side (srf.md §2.3), one sweep per map.
+  const FixedPointMap G = [&](const Eigen::VectorXd& x, Eigen::VectorXd& next) {
+    w = 1.0 / (1.0 + m1 * x[2] + n.ms2 * x[3]);
+    yhat0 = n.mu0 * x[6] + n.mu1 * n.kappa * x[4];
+    eps = n.h2 - 2.0 * yhat0 * n.h0 + yhat0.square() - 2.0 * n.mu1 * x[5] * n.h1 + m1 * x[0] + n.ms2 * x[1];
+    const double qhat1 = ap * E(m1 * eps * w.square()), qhat2 = ap * E(n.ms2 * eps * w.square());
+    const double Vhat1 = ap * E(m1 * w), Vhat2 = ap * E(n.ms2 * w);
+    const double tau_hat = ap * E(n.kappa * n.mu1 * (n.h0 - yhat0) * w), psi_hat = ap * E(n.mu1 * n.h1 * w);
+    const double b2 = E(n.mu0.square() * w);
+    const Averages a = seed_free_averages(law, Vhat1, Vhat2, spec.lambda);
+    next[0] = qhat1 * a.D2S2 + qhat2 * a.DS2 + tau_hat * tau_hat * a.DFS2 + psi_hat * psi_hat * a.DHS2;
+    next[1] = qhat1 * a.DS2 + qhat2 * a.S2 + tau_hat * tau_hat * a.FS2 + psi_hat * psi_hat * a.HS2;
+    next[2] = a.DS;
+    next[3] = a.S1;
+    next[4] = tau_hat * a.FS;
+    next[5] = psi_hat * a.HS;
+    next[6] = b2 > 1e-14 * std::max(mu0_scale, 1e-300) && mu0_scale > 0.0
+                  ? E(n.mu0 * (n.h0 - n.mu1 * n.kappa * x[4]) * w) / b2
+                  : 0.0;  // μ0 ≡ 0: m drops out (the notebook divides by zero here)
+  };
+  Eigen::VectorXd x(7);
+  x << 0.1, 0.2, 3.0, 3.0, 0.5, 0.5, 1.5;  // the notebook's initial values (srf.md §6.1)
+  out.summary = solve_fixed_point(G, x, options, [](const Eigen::VectorXd& v) { return v[2] >= 0.0 && v[3] >= 0.0; });
+  out.summary.method = "sRF full 7-variable: " + out.summary.method;
+  if (!out.summary.converged) return out;
+  out.q1 = x[0];
+  out.q2 = x[1];
+  out.V1 = x[2];
+  out.V2 = x[3];
+  out.tau = x[4];
+  out.psi = x[5];
+  out.m = x[6];
+  w = 1.0 / (1.0 + m1 * out.V1 + n.ms2 * out.V2);
+  set_errors(n, w, out);
   return out;
 }
 

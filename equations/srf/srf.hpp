@@ -58,6 +58,13 @@ struct Result {
 Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr,
              const SampledSpectrum* sampled = nullptr, Eigen::VectorXd* warm = nullptr);
 
+/// The source code's scheme (srf.md §6.1): one fixed point on all seven order parameters
+/// (q1, q2, V1, V2, τ, ψ, m), from the notebook's initial values, seed-free spectrum.  Kept as the
+/// baseline the reduced solver is benchmarked against and as an independent check of it; with
+/// `options.anderson_memory = 0` and no fallback it is the authors' plain damped iteration, which
+/// diverges at small λ (reported as not converged).
+Result solve_full_iteration(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr);
+
 std::unique_ptr<Model> make_model();
 
 }  // namespace rmtsolve::srf
