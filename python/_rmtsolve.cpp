@@ -53,8 +53,12 @@ SolverOptions solver_options(const py::dict& d) {
   return o;
 }
 
-SimulationOptions simulation_options(int d, int seeds, int n_test, std::uint64_t seed, int threads) {
+SimulationOptions simulation_options(int d, int seeds, int n_test, std::uint64_t seed, int threads,
+                                     const std::string& precision) {
+  if (precision != "float64" && precision != "float32")
+    throw rmtsolve::InvalidInput("precision", "must be float64 or float32, got '" + precision + "'");
   SimulationOptions o;
+  o.single_precision = precision == "float32";
   o.d = d;
   o.seeds.seeds = seeds;
   o.n_test = n_test;
@@ -132,10 +136,10 @@ PYBIND11_MODULE(_rmtsolve, m) {
   }, py::arg("model"), py::arg("params"), py::arg("solver") = py::dict());
 
   m.def("simulate", [](const std::string& name, const py::dict& params, int d, int seeds, int n_test,
-                       std::uint64_t seed, int threads) {
+                       std::uint64_t seed, int threads, const std::string& precision) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);
-    const SimulationOptions o = simulation_options(d, seeds, n_test, seed, threads);
+    const SimulationOptions o = simulation_options(d, seeds, n_test, seed, threads, precision);
     SweepOutcome out;
     {
       py::gil_scoped_release release;
@@ -143,14 +147,15 @@ PYBIND11_MODULE(_rmtsolve, m) {
     }
     return to_python(out);
   }, py::arg("model"), py::arg("params"), py::arg("d") = 400, py::arg("seeds") = 8, py::arg("n_test") = 0,
-     py::arg("seed") = 20261123, py::arg("threads") = 0);
+     py::arg("seed") = 20261123, py::arg("threads") = 0, py::arg("precision") = "float64");
 
   m.def("validate", [](const std::string& name, const py::dict& params, const py::dict& solver, int d, int seeds,
-                       int n_test, std::uint64_t seed, int threads, double k_sigma, double rel_tol) {
+                       int n_test, std::uint64_t seed, int threads, double k_sigma, double rel_tol,
+                       const std::string& precision) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);
     const SolverOptions so = solver_options(solver);
-    const SimulationOptions o = simulation_options(d, seeds, n_test, seed, threads);
+    const SimulationOptions o = simulation_options(d, seeds, n_test, seed, threads, precision);
     SweepOutcome out;
     {
       py::gil_scoped_release release;
@@ -159,7 +164,7 @@ PYBIND11_MODULE(_rmtsolve, m) {
     return to_python(out);
   }, py::arg("model"), py::arg("params"), py::arg("solver") = py::dict(), py::arg("d") = 400, py::arg("seeds") = 8,
      py::arg("n_test") = 0, py::arg("seed") = 20261123, py::arg("threads") = 0, py::arg("k_sigma") = 3.0,
-     py::arg("rel_tol") = -1.0);
+     py::arg("rel_tol") = -1.0, py::arg("precision") = "float64");
 
   m.def("validate_suite", [](const std::string& path, bool reduced) {
     const Suite suite = load_suite(path);

@@ -39,16 +39,17 @@ def curve(model, solver=None, **params):
     return Table(_rmtsolve.curve(model, _params(params), solver or {}))
 
 
-def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, **params):
-    """Monte Carlo table: mean and standard error over `seeds` simulated networks of input dimension d."""
-    return Table(_rmtsolve.simulate(model, _params(params), d, seeds, n_test, seed, threads))
+def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precision="float64", **params):
+    """Monte Carlo table: mean and standard error over `seeds` simulated networks of input dimension d.
+    precision="float32" computes the features in single precision (models rf and deep)."""
+    return Table(_rmtsolve.simulate(model, _params(params), d, seeds, n_test, seed, threads, precision))
 
 
 def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=-1.0,
-             solver=None, **params):
+             solver=None, precision="float64", **params):
     """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point."""
     return Table(_rmtsolve.validate(model, _params(params), solver or {}, d, seeds, n_test, seed, threads,
-                                    k_sigma, rel_tol))
+                                    k_sigma, rel_tol, precision))
 
 
 def validate_suite(path, reduced=False):

@@ -264,6 +264,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   try {
     args = expand_config(args);
+    // `rmtsolve phase ...` is the phase diagram of the exact linear-network dynamics: a curve of the
+    // linear-phase model over its hyperparameter grid.
+    if (args.size() >= 2 && args[1] == "phase") {
+      args[1] = "linear-phase";
+      args.insert(args.begin() + 1, "curve");
+    }
   } catch (const InvalidInput& e) {
     return report_invalid(e, nullptr);
   }
@@ -293,6 +299,8 @@ int run(int argc, char** argv) {
     by_kind[kind] = add_model_subcommands(cmd, kind, common, store);
   }
   CLI::App* list = app.add_subcommand("models", "list the models and their parameters");
+  // Listed for --help only: main() rewrites `phase ...` to `curve linear-phase ...` before parsing.
+  app.add_subcommand("phase", "phase diagram of the exact two-layer linear dynamics (= curve linear-phase ...)");
 
   // CLI11 would only say "a subcommand is required" for a misspelt model name.
   if (argc >= 3 && by_kind.count(argv[1]) && argv[2][0] != '-') {
