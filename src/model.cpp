@@ -5,6 +5,10 @@
 
 #include "equations/deep_rf/deep_rf.hpp"
 #include "equations/gcm/gcm.hpp"
+#include "equations/kernels/kernels.hpp"
+#include "equations/krr/krr.hpp"
+#include "equations/linear_dynamics/linear_dynamics.hpp"
+#include "equations/nfa/nfa.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
 #include "rmtsolve/error.hpp"
@@ -49,6 +53,13 @@ const std::vector<std::unique_ptr<Model>>& models() {
     v.push_back(gcm::make_model());
     v.push_back(srf::make_model());
     v.push_back(deep_rf::make_model());
+    v.push_back(kernels::make_model());
+    v.push_back(krr::make_model());
+    v.push_back(linear_dynamics::make_dynamics_model());
+    v.push_back(linear_dynamics::make_phase_model());
+    v.push_back(linear_dynamics::make_single_neuron_model());
+    v.push_back(linear_dynamics::make_saxe_model());
+    v.push_back(nfa::make_model());
     return v;
   }();
   return all;

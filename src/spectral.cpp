@@ -1,5 +1,6 @@
 #include "rmtsolve/spectral.hpp"
 
+#include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <lapacke.h>
 
 #include <cmath>
@@ -27,6 +28,18 @@ double MarchenkoPastur::stieltjes(double z) const {
   const double disc = std::sqrt(a * a - 4.0 * beta * c * z);
   // g = (−a − disc)/(2βcz) = 2/(disc − a): the second form has no cancellation when a ≤ 0.
   return a <= 0.0 ? 2.0 / (disc - a) : -(a + disc) / (2.0 * beta * c * z);
+}
+
+double MarchenkoPastur::average(const std::function<double(double)>& F) const {
+  const double a = c * std::pow(1.0 - std::sqrt(beta), 2), b = c * std::pow(1.0 + std::sqrt(beta), 2);
+  const double half = 0.5 * (b - a), mid = 0.5 * (a + b);
+  // Density √((b−D)(D−a))/(2πβcD) of the continuous part (mass min(1, 1/β)).
+  auto integrand = [&](double theta) {
+    const double D = mid + half * std::cos(theta), s = std::sin(theta);
+    return D > 0.0 ? F(D) * half * half * s * s / (2.0 * M_PI * beta * c * D) : 0.0;
+  };
+  const double bulk = boost::math::quadrature::gauss_kronrod<double, 31>::integrate(integrand, 0.0, M_PI, 12, 1e-13);
+  return bulk + (beta > 1.0 ? (1.0 - 1.0 / beta) * F(0.0) : 0.0);
 }
 
 double MarchenkoPastur::stieltjes_derivative(double z, double g) const {

@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Dense>
+#include <functional>
 
 namespace rmtsolve {
 
@@ -19,6 +20,9 @@ struct MarchenkoPastur {
   double c = 1.0, beta = 1.0;
   double stieltjes(double z) const;
   double stieltjes_derivative(double z, double g) const;  // g = stieltjes(z)
+  /// ⟨F(D)⟩ over the law, atom included, by adaptive Gauss–Kronrod in the angle θ of
+  /// D = (a+b)/2 + (b−a)/2 cos θ (the density's square-root edges become a smooth integrand).
+  double average(const std::function<double(double)>& F) const;
 };
 
 }  // namespace rmtsolve
