@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include <map>
 #include <random>
 
 #include "equations/deep_rf/deep_rf.hpp"
@@ -13,6 +14,7 @@
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
 #include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/mlp.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/sweep.hpp"
@@ -195,6 +197,36 @@ void BM_FeatureGram(benchmark::State& state) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_FeatureGram)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
+
+// Dynamics and kernels: a 100-point curve of each theory model (closed forms; krr flow by quadrature).
+void BM_TheoryCurve100(benchmark::State& state, const std::string& model, const std::string& axis, double from,
+                       double step, std::map<std::string, std::string> texts) {
+  const Model& m = find_model(model);
+  SweepSpec spec;
+  for (int i = 0; i < 100; ++i) spec.grids[axis].push_back(from + step * i);
+  spec.texts = std::move(texts);
+  for (auto _ : state) benchmark::DoNotOptimize(run_curve(m, spec, {}).table.rows.size());
+  state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK_CAPTURE(BM_TheoryCurve100, kernel_relu_depth3, "kernel", "rho", -0.99, 0.0198, {})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TheoryCurve100, krr_ridge, "krr", "alpha", 0.05, 0.05, {})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TheoryCurve100, krr_flow, "krr", "alpha", 0.05, 0.05, {{"training", "flow"}})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TheoryCurve100, linear_dynamics_w1000, "linear-dynamics", "t", 0.0, 0.1, {})->Unit(benchmark::kMillisecond);
+
+// One full-batch gradient step of a two-layer ReLU net (n × d inputs, k hidden units) with the MLP
+// trainer: forward X W₁ᵀ, backward, and the two weight gradients — three GEMMs of n·d·k each.
+void BM_MlpGradientStep(benchmark::State& state) {
+  const int d = static_cast<int>(state.range(0)), k = 2 * d, n = 2 * d;
+  std::mt19937_64 rng(1);
+  const mc::Mlp net = mc::standard_mlp(make_activation("relu"), d, {k}, {1.0}, 1.0, rng);
+  mc::TrainingOptions options;
+  options.learning_rates = {1e-3};
+  mc::MlpTrainer trainer(net, mc::gaussian_matrix(n, d, rng), mc::gaussian_matrix(n, 1, rng).col(0), options);
+  long steps = 0;
+  for (auto _ : state) trainer.train_to(++steps);
+  state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * 6.0 * n * d * k, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_MlpGradientStep)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
 
 // The BLAS ceiling for the same shapes: C (2d × 2d) = X (2d × d) · Wᵀ (d × 2d).
 void BM_Dgemm(benchmark::State& state) {
