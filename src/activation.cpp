@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/grid.hpp"
 
 namespace rmtsolve {
 namespace {
@@ -45,18 +46,7 @@ GaussianMoments erf_moments(double m, double s) {
 }
 
 std::vector<double> parse_coefficients(const std::string& list, const std::string& parameter) {
-  std::vector<double> c;
-  std::stringstream ss(list);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      c.push_back(std::stod(item, &used));
-      if (used != item.size() || !std::isfinite(c.back())) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw InvalidInput(parameter, "malformed Hermite coefficient '" + item + "'");
-    }
-  }
+  std::vector<double> c = parse_number_list(list, parameter, "hermite:" + list);
   if (c.empty()) throw InvalidInput(parameter, "hermite: needs at least one coefficient");
   return c;
 }

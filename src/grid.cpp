@@ -54,6 +54,12 @@ std::vector<double> parse_range(const std::vector<std::string>& f, const std::st
 
 }  // namespace
 
+std::vector<double> parse_number_list(const std::string& text, const std::string& parameter, const std::string& whole) {
+  std::vector<double> v;
+  for (const auto& item : split(text, ',')) v.push_back(parse_number(item, parameter, whole));
+  return v;
+}
+
 std::vector<double> parse_grid(const std::string& text, const std::string& parameter) {
   if (text.find(':') != std::string::npos) return parse_range(split(text, ':'), parameter, text);
   std::vector<double> v;

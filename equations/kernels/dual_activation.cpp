@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/grid.hpp"
 #include "rmtsolve/gauss_hermite.hpp"  // the rule type, and exact rules for polynomials
 
 namespace rmtsolve::kernels {
@@ -360,24 +361,6 @@ std::vector<double> hermite_coefficients_of(const Activation& sigma) {
   return he;
 }
 
-std::vector<double> parse_numbers(const std::string& list, const std::string& spec, const std::string& parameter) {
-  std::vector<double> v;
-  std::stringstream ss(list);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t used = 0;
-    double x = 0.0;
-    try {
-      x = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || !std::isfinite(x))
-      throw InvalidInput(parameter, "malformed number '" + item + "' in '" + spec + "'");
-    v.push_back(x);
-  }
-  return v;
-}
 
 int parse_degree(const std::vector<double>& args, const std::string& spec, const std::string& parameter) {
   if (args.size() != 1 || args[0] < 0 || args[0] != std::floor(args[0]) || args[0] > 30)
@@ -548,7 +531,7 @@ DualActivation make_dual(const std::string& spec, const std::string& parameter, 
   const size_t colon = spec.find(':');
   const std::string head = spec.substr(0, colon);
   const std::vector<double> args =
-      colon == std::string::npos ? std::vector<double>{} : parse_numbers(spec.substr(colon + 1), spec, parameter);
+      colon == std::string::npos ? std::vector<double>{} : parse_number_list(spec.substr(colon + 1), parameter, spec);
   auto want = [&](size_t n) {
     if (args.size() != n)
       throw InvalidInput(parameter, "'" + spec + "' needs " + std::to_string(n) + " number(s) after '" + head + ":'");

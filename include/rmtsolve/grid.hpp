@@ -12,4 +12,8 @@ namespace rmtsolve {
 /// Throws InvalidInput naming `parameter` for malformed text or non-finite values.
 std::vector<double> parse_grid(const std::string& text, const std::string& parameter);
 
+/// A comma list of finite numbers inside a larger spec (e.g. the coefficients of "hermite:0,1,0.5"
+/// or "erf:1,2,0"): InvalidInput naming `parameter` and quoting `whole` for a malformed item.
+std::vector<double> parse_number_list(const std::string& text, const std::string& parameter, const std::string& whole);
+
 }  // namespace rmtsolve
