@@ -17,7 +17,8 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return parts;
 }
 
-double parse_number(const std::string& s, const std::string& parameter, const std::string& whole) {
+double parse_number(const std::string& s, const std::string& parameter, const std::string& whole,
+                    const char* expected = "a number, start:stop:count[:log] or a comma list") {
   size_t used = 0;
   double v = 0.0;
   try {
@@ -26,8 +27,7 @@ double parse_number(const std::string& s, const std::string& parameter, const st
     used = 0;
   }
   if (s.empty() || used != s.size())
-    throw InvalidInput(parameter, "malformed value '" + s + "' in '" + whole +
-                                      "' (expected a number, start:stop:count[:log] or a comma list)");
+    throw InvalidInput(parameter, "malformed value '" + s + "' in '" + whole + "' (expected " + expected + ")");
   if (!std::isfinite(v)) throw InvalidInput(parameter, "value must be finite, got '" + s + "'");
   return v;
 }
@@ -56,7 +56,7 @@ std::vector<double> parse_range(const std::vector<std::string>& f, const std::st
 
 std::vector<double> parse_number_list(const std::string& text, const std::string& parameter, const std::string& whole) {
   std::vector<double> v;
-  for (const auto& item : split(text, ',')) v.push_back(parse_number(item, parameter, whole));
+  for (const auto& item : split(text, ',')) v.push_back(parse_number(item, parameter, whole, "a comma list of numbers"));
   return v;
 }
 
