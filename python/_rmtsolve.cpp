@@ -6,8 +6,10 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <optional>
 
 #include "equations/gcm_ridge/gcm_ridge.hpp"
+#include "equations/kernels/predict.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/grid.hpp"
 #include "rmtsolve/suite.hpp"
@@ -99,6 +101,13 @@ py::dict to_python(const SweepOutcome& out) {
 }
 
 }  // namespace
+
+kernels::Architecture network_of(const std::string& activation, int depth, double w_std, double b_std,
+                                 const std::string& parametrisation) {
+  if (depth < 1) throw InvalidInput("depth", "needs at least one hidden layer");
+  return kernels::Architecture::fully_connected(kernels::make_dual(activation, "activation"), depth, w_std, b_std,
+                                                kernels::parse_parametrisation(parametrisation));
+}
 
 PYBIND11_MODULE(_rmtsolve, m) {
   m.doc() = "rmtsolve: proportional-limit learning curves and their Monte Carlo checks";
@@ -198,4 +207,50 @@ PYBIND11_MODULE(_rmtsolve, m) {
   }, py::arg("Psi"), py::arg("Phi"), py::arg("Omega"), py::arg("alpha"), py::arg("lambda_") = 1e-2,
      py::arg("noise") = 0.0,
      "GCM ridge (teacher-averaged) on covariances Psi (k x k), Phi = E[u v^T] (k x p), Omega (p x p); alpha = n/p.");
+
+  m.def("kernels", [](const Eigen::MatrixXd& X1, std::optional<Eigen::MatrixXd> X2, const std::string& activation,
+                      int depth, double w_std, double b_std, const std::string& parametrisation) {
+    const auto arch = network_of(activation, depth, w_std, b_std, parametrisation);
+    const kernels::KernelPair k = X2 ? kernels::nngp_ntk(arch, X1, *X2) : kernels::nngp_ntk(arch, X1);
+    py::dict d;
+    d["nngp"] = k.nngp;
+    d["ntk"] = k.ntk;
+    return d;
+  }, py::arg("X1"), py::arg("X2") = py::none(), py::arg("activation") = "relu", py::arg("depth") = 1,
+     py::arg("w_std") = 1.0, py::arg("b_std") = 0.0, py::arg("parametrisation") = "ntk",
+     "Infinite-width NNGP and NTK between the rows of X1 and X2 (or X1 with itself); inputs enter as x.x'/d.");
+
+  m.def("kernel_predict", [](const Eigen::MatrixXd& X_train, const Eigen::VectorXd& y_train, const Eigen::MatrixXd& X_test,
+                             const std::string& activation, int depth, double w_std, double b_std,
+                             const std::string& kernel, std::optional<std::vector<double>> times, double ridge,
+                             double learning_rate) {
+    if (kernel != "ntk" && kernel != "nngp") throw InvalidInput("kernel", "must be ntk or nngp, got '" + kernel + "'");
+    if (y_train.size() != X_train.rows()) throw InvalidInput("y_train", "needs one label per row of X_train");
+    const auto arch = network_of(activation, depth, w_std, b_std, "ntk");
+    const kernels::KernelBlocks blocks = kernels::kernel_blocks(arch, X_train, X_test);
+    const auto mode = kernel == "ntk" ? kernels::KernelMode::kNtk : kernels::KernelMode::kNngp;
+    kernels::PredictionOptions options;
+    options.ridge = ridge;
+    options.learning_rate = learning_rate;
+    const Eigen::MatrixXd Y = y_train;
+    const kernels::Prediction p = times ? kernels::predict_gd_mse(mode, blocks, Y, *times, options)
+                                        : kernels::predict_gp(mode, blocks, Y, options);
+    if (!p.summary.converged) throw InvalidInput("kernel", "prediction failed: " + p.summary.message);
+    py::dict d;
+    py::list means, covariances;
+    for (const auto& mean : p.mean) means.append(Eigen::VectorXd(mean.col(0)));
+    for (const auto& cov : p.covariance) covariances.append(cov);
+    d["times"] = p.times;
+    d["mean"] = means;
+    d["covariance"] = covariances;
+    d["condition_number"] = p.condition_number;
+    d["eta_max"] = p.eta_max;
+    d["summary"] = p.summary.brief();
+    return d;
+  }, py::arg("X_train"), py::arg("y_train"), py::arg("X_test"), py::arg("activation") = "relu", py::arg("depth") = 1,
+     py::arg("w_std") = 1.0, py::arg("b_std") = 0.0, py::arg("kernel") = "ntk", py::arg("times") = py::none(),
+     py::arg("ridge") = 0.0, py::arg("learning_rate") = 1.0,
+     "Mean (and covariance) of the infinite ensemble trained by gradient flow on 1/(2n) sum (f - y)^2 with the NTK\n"
+     "(kernel='ntk') or the readout only (kernel='nngp'), at the given times (t = learning rate x steps), or, with\n"
+     "times=None, converged with a ridge (GP posterior / kernel ridge regression).");
 }

@@ -12,7 +12,8 @@ their output columns and are listed in ``curve.notes``.
 from . import _rmtsolve
 
 __version__ = _rmtsolve.__version__
-__all__ = ["Table", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge"]
+__all__ = ["Table", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
+           "kernel_predict"]
 
 
 class Table(dict):
@@ -63,3 +64,5 @@ def models():
 
 
 gcm_ridge = _rmtsolve.gcm_ridge
+kernels = _rmtsolve.kernels
+kernel_predict = _rmtsolve.kernel_predict

@@ -84,3 +84,32 @@ def test_gcm_ridge_from_numpy_matches_isotropic_closed_form():
 def test_validation_suite():
     t = rmtsolve.validate_suite(os.path.join(ROOT, "validation", "rf_double_descent.json"), reduced=True)
     assert t.failed_points == 0 and len(t["verdict"]) == 8
+
+
+def test_kernels_on_numpy_inputs():
+    rng = np.random.default_rng(0)
+    d = 50
+    X = rng.standard_normal((6, d))
+    k = rmtsolve.kernels(X, activation="relu", depth=1)
+    assert k["nngp"].shape == (6, 6) and np.allclose(k["nngp"], k["nngp"].T)
+    # Depth-1 ReLU NNGP in closed form: sqrt(q1 q2)(sin t + (pi - t) cos t)/(2 pi), q = |x|^2/d.
+    q = (X * X).sum(1) / d
+    c = np.clip(X @ X.T / d / np.sqrt(np.outer(q, q)), -1, 1)
+    t = np.arccos(c)
+    expected = np.sqrt(np.outer(q, q)) * (np.sin(t) + (np.pi - t) * np.cos(t)) / (2 * np.pi)
+    np.testing.assert_allclose(k["nngp"], expected, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="activation"):
+        rmtsolve.kernels(X, activation="swish")
+
+
+def test_kernel_predict_interpolates_and_flows():
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((40, 10)), rng.standard_normal(40)
+    Xt = rng.standard_normal((5, 10))
+    converged = rmtsolve.kernel_predict(X, y, X, activation="erf", depth=2, b_std=0.2)
+    np.testing.assert_allclose(converged["mean"][0], y, atol=1e-6)   # ridgeless: interpolation
+    flow = rmtsolve.kernel_predict(X, y, Xt, activation="erf", depth=2, b_std=0.2, times=[0.0, 1e9])
+    assert np.allclose(flow["mean"][0], 0.0)                         # t = 0: the prior mean
+    end = rmtsolve.kernel_predict(X, y, Xt, activation="erf", depth=2, b_std=0.2)
+    np.testing.assert_allclose(flow["mean"][1], end["mean"][0], rtol=1e-6, atol=1e-8)
+    assert flow["eta_max"] > 0
