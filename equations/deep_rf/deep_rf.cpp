@@ -50,7 +50,6 @@ Result solve_chain(const Spec& s, const TeacherMoments& t, const SolverOptions& 
     chain.input = InputSpectrum{{1.0}, {1.0}, {t.linear2}};
   }
   double r = trace_fraction, previous_width = 1.0;
-  Linearisation last{};
   for (size_t l = 0; l < s.layers.size(); ++l) {
     const Layer& layer = s.layers[l];
     if (layer.weights.kind != mc::WeightModel::Kind::kGaussian)
