@@ -3,22 +3,43 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace rmtsolve {
 
+namespace {
+
+bool env_is(const char* value) {
+  const char* v = std::getenv("RMTSOLVE_PROGRESS");
+  return v && std::strcmp(v, value) == 0;
+}
+
+}  // namespace
+
 ProgressBar::ProgressBar(std::size_t total, const char* unit)
-    : total_(total), unit_(unit), enabled_(total > 1 && ::isatty(STDERR_FILENO)),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : total_(total), unit_(unit), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+  if (env_is("lines"))
+    mode_ = Mode::kLines;
+  else if (env_is("none"))
+    mode_ = Mode::kOff;
+  else
+    mode_ = total > 1 && ::isatty(STDERR_FILENO) ? Mode::kBar : Mode::kOff;
+}
 
 ProgressBar::~ProgressBar() {
-  if (enabled_) std::fprintf(stderr, "\r\033[K");
+  if (mode_ == Mode::kBar) std::fprintf(stderr, "\r\033[K");
 }
 
 void ProgressBar::tick(std::size_t n) {
   std::lock_guard<std::mutex> lock(mutex_);
   done_ += n;
   const auto now = std::chrono::steady_clock::now();
-  if (enabled_ && (done_ == total_ || now - last_draw_ > std::chrono::milliseconds(200))) {
+  if (mode_ == Mode::kLines) {
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    std::fprintf(stderr, "rmtsolve: %zu/%zu %s, elapsed %.1fs\n", done_, total_, unit_, elapsed);
+    std::fflush(stderr);
+  } else if (mode_ == Mode::kBar && (done_ == total_ || now - last_draw_ > std::chrono::milliseconds(200))) {
     last_draw_ = now;
     draw();
   }

@@ -117,7 +117,7 @@ TEST(KernelDuals, JumpsMakeDVDifferFromVdot) {
     const DualActivation d = make_dual(spec);
     const double dV = central([&](double s) { return d.V(1.2, 0.8, s); }, 0.3);
     EXPECT_NEAR(d.dV(1.2, 0.8, 0.3), dV, 1e-7 * dV) << spec;
-    EXPECT_EQ(d.Vdot(1.2, 0.8, 0.3), 0.0);
+    EXPECT_NEAR(d.Vdot(1.2, 0.8, 0.3), 0.0, 1e-15);
   }
   EXPECT_TRUE(std::isinf(make_dual("relu").dVdot(1.0, 1.0, 1.0)));  // (π−θ)/2π has slope ∞ at θ = 0
 }
@@ -386,7 +386,7 @@ TEST(KernelPredict, TimeZeroIsThePrior) {
   for (KernelMode mode : {KernelMode::kNtk, KernelMode::kNngp}) {
     const Prediction r = predict_gd_mse(mode, p.k, p.Y, {0.0});
     ASSERT_TRUE(r.summary.converged) << r.summary.message;
-    EXPECT_EQ(r.mean[0].norm(), 0.0);
+    EXPECT_NEAR(r.mean[0].norm(), 0.0, 1e-12);
     EXPECT_NEAR((r.covariance[0] - p.k.nngp_tt).norm(), 0.0, 1e-12);
   }
 }

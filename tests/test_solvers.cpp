@@ -252,8 +252,8 @@ TEST(FixedPointSolve, DivergentPlainIterationRescued) {
     EXPECT_EQ(s.reason, Termination::kMaxIterations) << s.brief();
     ASSERT_EQ(x.size(), 1);
     EXPECT_TRUE(std::isfinite(x[0]));
-    EXPECT_EQ(x[0], 0.0);
-    EXPECT_DOUBLE_EQ(s.residual, 2.0);
+    EXPECT_EQ(x[0], 0.0);  // the warm start is handed back as given, not recomputed
+    EXPECT_NEAR(s.residual, 2.0, 1e-14);
     EXPECT_FALSE(s.message.empty());
     EXPECT_EQ(s.iterations, budget);
     EXPECT_GE(s.evaluations, s.iterations);
@@ -310,5 +310,5 @@ TEST(FixedPointSolve, AlreadyAtFixedPoint) {
   const Summary s = solve_fixed_point(G, x, SolverOptions{});
   EXPECT_TRUE(s.converged) << s.brief();
   EXPECT_EQ(s.iterations, 1);
-  EXPECT_EQ(s.residual, 0.0);
+  EXPECT_NEAR(s.residual, 0.0, 1e-15);
 }
