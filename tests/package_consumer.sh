@@ -18,3 +18,9 @@ cmake -S "$source_dir/examples/consumer" -B "$scratch/consumer" -G Ninja -DCMAKE
       -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
 cmake --build "$scratch/consumer" >/dev/null
 "$scratch/consumer/consumer"
+# The other direction of the same boundary: a consumer tuned for this CPU (AVX/AVX-512 where it has
+# them) against the library as built.
+cmake -S "$source_dir/examples/consumer" -B "$scratch/consumer-native" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_CXX_FLAGS=-march=native -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
+cmake --build "$scratch/consumer-native" >/dev/null
+"$scratch/consumer-native/consumer" >/dev/null
