@@ -50,7 +50,7 @@ void BM_SrfCurve100(benchmark::State& state) {
 BENCHMARK(BM_SrfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond);
 
 // The same tanh/tanh α sweep (warm-started) by the source code's scheme, one fixed point on all seven
-// order parameters (srf.md §6.1): scheme 0 = rmtsolve's reduced solver, 1 = the 7-variable map with
+// order parameters (docs/theory/srf.md §6.1): scheme 0 = rmtsolve's reduced solver, 1 = the 7-variable map with
 // rmtsolve's Anderson iteration, 2 = the authors' plain damped iteration (damping 0.5).  Reports
 // how many points each scheme converged.
 void BM_SrfSevenVariable(benchmark::State& state) {

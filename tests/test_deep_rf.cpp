@@ -111,7 +111,7 @@ TEST(DeepRf, RidgelessLimitAndInterpolationThreshold) {
 }
 
 TEST(DeepRf, NonOddCorrectionReproducesReferenceTable) {
-  // deep.md §2.3.3 (ReLU, L = 2, d = 300, k = 600, τ² = 0.1): naive and per-neuron columns.
+  // docs/theory/deep.md §2.3.3 (ReLU, L = 2, d = 300, k = 600, τ² = 0.1): naive and per-neuron columns.
   const double rows[][4] = {{0.01, 1, 1.198, 1.135}, {0.01, 2, 1.313, 1.078}, {0.01, 3, 1.181, 0.966},
                             {0.1, 2, 0.866, 0.809},  {0.1, 3, 0.819, 0.752}};
   for (const auto& [lambda, alpha, naive, offsets] : rows) {
@@ -127,7 +127,7 @@ TEST(DeepRf, NonOddCorrectionReproducesReferenceTable) {
 }
 
 TEST(DeepRf, TeacherNetworkIsALinearTeacherPlusNoise) {
-  // deep.md §3.7: a sign random-features teacher is a linear teacher with F² = 2/π, τ² = 1 − 2/π.
+  // docs/theory/deep.md §3.7: a sign random-features teacher is a linear teacher with F² = 2/π, τ² = 1 − 2/π.
   auto s = spec("1", "tanh", 1.0, 0.1, 0.0);
   s.target = "sign";
   s.teacher_width = 2.0;

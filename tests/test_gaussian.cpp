@@ -1,6 +1,6 @@
 // Tests of the activation catalogue and the Gaussian moment engine (activation.cpp, gaussian.cpp).
 //
-// Every expected value here is either a textbook closed form (deep.md §2.1, srf.md §2.1) or a
+// Every expected value here is either a textbook closed form (docs/theory/deep.md §2.1, docs/theory/srf.md §2.1) or a
 // Gaussian moment derived by hand in the comments, or an identity between two independent code paths
 // (closed form vs adaptive quadrature; Stein's lemma with a hand-written derivative).
 #include <gtest/gtest.h>
@@ -69,7 +69,7 @@ TEST(GaussianClosedForm, MatchesQuadrature) {
   }
 }
 
-// The closed forms themselves, against formulas written out independently (srf.md §2.1).
+// The closed forms themselves, against formulas written out independently (docs/theory/srf.md §2.1).
 TEST(GaussianClosedForm, ReluAndSignGeneralMean) {
   const Activation relu = make_activation("relu");
   const Activation sign = make_activation("sign");
@@ -97,7 +97,7 @@ TEST(GaussianClosedForm, ErfGeneralMeanAndSlope) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Linearisation coefficients at m = 0 (deep.md §2.1).
+// Linearisation coefficients at m = 0 (docs/theory/deep.md §2.1).
 
 TEST(ActivationLinearise, TextbookFormulas) {
   const Activation erf = make_activation("erf");

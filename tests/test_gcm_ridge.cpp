@@ -16,7 +16,7 @@ using gcm_ridge::Setting;
 
 namespace {
 
-// Isotropic ridge: Ω = Φ = Ψ = I_p, i.e. plain ridge on x with ‖β‖² = 1 (deep.md §3.2).
+// Isotropic ridge: Ω = Φ = Ψ = I_p, i.e. plain ridge on x with ‖β‖² = 1 (docs/theory/deep.md §3.2).
 Problem isotropic(int p) {
   gcm_ridge::Spectrum s;
   s.omega = Eigen::VectorXd::Ones(p);
@@ -52,7 +52,7 @@ TEST(GcmRidge, IsotropicRidgelessClosedForms) {
 }
 
 TEST(GcmRidge, IsotropicSmallLambdaContinuity) {
-  // deep.md §3.2: λ → 0 continuity values at α = 0.5 and 2.
+  // docs/theory/deep.md §3.2: λ → 0 continuity values at α = 0.5 and 2.
   const Problem pr = isotropic(500);
   const double table[][3] = {{1e-2, 0.9819971, 0.4906177}, {1e-4, 0.9998002, 0.4999001}, {1e-8, 0.99999998, 0.49999999}};
   for (const auto& [lambda, at_half, at_two] : table) {

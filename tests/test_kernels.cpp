@@ -26,7 +26,7 @@ using Fn = std::function<double(double)>;
 
 // Independent route for every dual: E[f(u) g(v)] in polar coordinates.  With u = √q1 r cos φ and
 // v = √q2 r cos(φ − α), cos α = ρ, a kink of f or g at 0 is a ray φ = const, so splitting the angle
-// there leaves smooth integrands for double-exponential quadrature (dynamics.md §3.2 warning).
+// there leaves smooth integrands for double-exponential quadrature (docs/theory/dynamics.md §3.2 warning).
 // For f, g positively homogeneous of total degree k ≥ 0 (ReLU-like, sign) the radial integral is
 // ∫ r^{1+k} e^{−r²/2} dr = 2^{k/2} Γ(1 + k/2), and only the angle is integrated numerically.
 double polar_expectation(const Fn& f, const Fn& g, double q1, double q2, double s, int homogeneous_degree = -1) {
@@ -163,7 +163,7 @@ TEST(KernelDuals, HermiteOrthogonalityAndMonomialTable) {
   const DualActivation h = make_dual("hermite:0.4,1,-0.3,0.2");
   for (double rho : {-0.5, 0.7})
     EXPECT_NEAR(h.V(1, 1, rho), 0.16 + rho + 0.09 * 2 * rho * rho + 0.04 * 6 * rho * rho * rho, 1e-13);
-  // z^p, p ≤ 5, against the table of dynamics.md §3.2 (P = q1 q2).
+  // z^p, p ≤ 5, against the table of docs/theory/dynamics.md §3.2 (P = q1 q2).
   const double q1 = 0.7, q2 = 1.9, s = -0.4, P = q1 * q2;
   const double table[] = {1, s, 2 * s * s + P, 6 * s * s * s + 9 * s * P, 3 * (8 * std::pow(s, 4) + 3 * P * (8 * s * s + P)),
                           15 * s * (8 * std::pow(s, 4) + 5 * P * (8 * s * s + 3 * P))};
@@ -282,7 +282,7 @@ TEST(KernelConstants, DepthOneNngpConstantsAreSquaresOfTheRfLinearisation) {
 
 TEST(KernelConstants, DeepNngpSlopeIsTheProductOfLayerLinearisations) {
   // Odd φ keeps Σ = 0 at ρ = 0, so by the chain rule k'(0) = Π_l W² (E φ'(√q_l z))² with q_l the
-  // propagated diagonal: the per-layer κ1 of rmtsolve::linearise (deep chain, deep.md §2.7) at r = q_l.
+  // propagated diagonal: the per-layer κ1 of rmtsolve::linearise (deep chain, docs/theory/deep.md §2.7) at r = q_l.
   const double w = 1.3;
   const ProportionalConstants c = DotProductKernel(Architecture::fully_connected(make_dual("tanh"), 3, w, 0.0)).nngp_constants();
   double q = w * w, slope = w * w;  // the readout W² and, per layer, the dense W² and act κ1²

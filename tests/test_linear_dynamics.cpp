@@ -1,6 +1,6 @@
-// Exact dynamics of shallow linear networks (equations/linear_dynamics, dynamics.md §1): every
+// Exact dynamics of shallow linear networks (equations/linear_dynamics, docs/theory/dynamics.md §1): every
 // closed form against an independent route (direct integration of the raw gradient flow, the
-// note's own formulas, quadrature, numerical Bregman projection) and against dynamics.md's tables.
+// note's own formulas, quadrature, numerical Bregman projection) and against docs/theory/dynamics.md's tables.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,7 +165,7 @@ TEST(LinearDynamicsWidth, OutputFollowsFormula13AndNeuronsFollowFormula11) {
 }
 
 TEST(LinearDynamicsWidth, ReferenceTableRowsThroughTheirDefiningFormulas) {
-  // dynamics.md §1.1 table.  F_0 and Θ_0 come from numpy draws; given them, Θ_∞, the relative NTK
+  // docs/theory/dynamics.md §1.1 table.  F_0 and Θ_0 come from numpy draws; given them, Θ_∞, the relative NTK
   // change, ρ and t_conv (first t with L < 1e-6 L(0)) follow from (1.3)/(1.4).  The tolerance is
   // the spread of each quantity over the rounding box of the printed F_0, Θ_0, plus the rounding of
   // the printed column (below).
@@ -330,7 +330,7 @@ TEST(LinearDynamicsWidth, InvalidInputIsRejected) {
 
 TEST(LinearDynamicsPhase, ParametrisationsGiveTheLimitsOfTheNote) {
   for (double d : {10.0, 1e3, 1e6}) {
-    // NTK: ρ = |c|/√d → 0;  mean-field / μP: ρ = |c| for every d (dynamics.md §1.1 table of knobs).
+    // NTK: ρ = |c|/√d → 0;  mean-field / μP: ρ = |c| for every d (docs/theory/dynamics.md §1.1 table of knobs).
     const TypicalPhase ntk = typical_phase({d, 1.0 / std::sqrt(d), 1.0, 1.0, 1.0, 1.0, 2.0});
     const TypicalPhase mup = typical_phase({d, 1.0 / d, d, d, 1.0, 1.0, 2.0});
     EXPECT_NEAR(ntk.rho, 2.0 / std::sqrt(d), 1e-12 * ntk.rho);
@@ -377,7 +377,7 @@ Eigen::Vector2d v2(double x, double y) { return {x, y}; }
 
 SingleNeuron fig2(double delta) { return neuron_from_delta(delta, v2(-1, 0), Eigen::Matrix2d::Identity(), v2(0, 1)); }
 
-// (1.7) exactly as written in dynamics.md (unit rates, Σ = I, tanh branch).
+// (1.7) exactly as written in docs/theory/dynamics.md (unit rates, Σ = I, tanh branch).
 void formula_17(const SingleNeuron& n, double t, double& a, Eigen::VectorXd& beta) {
   const Eigen::VectorXd& bs = n.b;
   const double s = bs.norm(), delta = n.a0 * n.a0 - n.w0.squaredNorm();
@@ -508,7 +508,7 @@ TEST(LinearDynamicsNeuron, Figure4bImplicitBiasTableAndLongFlow) {
 }
 
 TEST(LinearDynamicsNeuron, RankOneClosedFormOfTheNoteAndLimits) {
-  // dynamics.md's 2-D rank-one formula: β_∞ = β_OLS + k √(κ + √(κ² + c²)) n̂, k = g(|β_0|)(β̂_0·n̂).
+  // docs/theory/dynamics.md's 2-D rank-one formula: β_∞ = β_OLS + k √(κ + √(κ² + c²)) n̂, k = g(|β_0|)(β̂_0·n̂).
   std::mt19937_64 rng(5);
   std::normal_distribution<double> N(0.0, 1.0);
   for (int trial = 0; trial < 20; ++trial) {

@@ -1,7 +1,7 @@
 // The Monte Carlo trainer (src/montecarlo/mlp.cpp), the feature-learning diagnostics
 // (src/montecarlo/feature_learning.cpp) and the simulate-only model "nfa" (equations/nfa), each
 // against an independent route: finite differences, hand-computed updates, the exact gradient-flow
-// solutions of dynamics.md §1.1, Monte Carlo of the arc-cosine kernel, and the §2.2 reference numbers.
+// solutions of docs/theory/dynamics.md §1.1, Monte Carlo of the arc-cosine kernel, and the §2.2 reference numbers.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -216,7 +216,7 @@ TEST(MlpTrainer, AdamTwoStepsMatchHandComputedUpdate) {
 
 namespace {
 
-// dynamics.md §1.1 on a finite sample: d = 1, inputs z with (1/n)Σz² = 1 exactly and y = c z, so
+// docs/theory/dynamics.md §1.1 on a finite sample: d = 1, inputs z with (1/n)Σz² = 1 exactly and y = c z, so
 // ½·mean squared error is exactly ½(F − c)² with F = κ Σ u_i v_i; GD with time step h and layer
 // rates (η_w, η_u) is the Euler scheme of the gradient flow.
 struct LineProblem {
@@ -450,7 +450,7 @@ struct Section22Seed {
   Eigen::VectorXd y;
   mc::Mlp net;
 };
-// dynamics.md §2.2: x ~ N(0, I_20), y = x₀x₁, n = 512, one hidden ReLU layer of k = 256, W ~ N(0, 1/fan_in).
+// docs/theory/dynamics.md §2.2: x ~ N(0, I_20), y = x₀x₁, n = 512, one hidden ReLU layer of k = 256, W ~ N(0, 1/fan_in).
 Section22Seed section22(std::uint64_t seed, const std::string& act = "relu", std::vector<int> widths = {256}) {
   auto rng = mc::seed_stream(seed, 0);
   Section22Seed s;
@@ -603,7 +603,7 @@ TEST(NfaModel, AdamDeepNetAndSingleIndexTeacherGiveFiniteDiagnostics) {
 }
 
 TEST(NfaModel, Section22ReferenceNumbers) {
-  // dynamics.md §2.2–2.3 (d = 20, n = 512, k = 256, y = x₀x₁, lr 0.02, ½·mean squared error), 10 seeds.
+  // docs/theory/dynamics.md §2.2–2.3 (d = 20, n = 512, k = 256, y = x₀x₁, lr 0.02, ½·mean squared error), 10 seeds.
   // References: C-NFA after one step 0.9653 ± 0.0205 (5 seeds), NFA at step 0 0.428 (seed 0).  A
   // reference with spread s over m seeds is compared within 3·√(SE² + s²/m); a single-seed reference
   // with our own per-seed spread.

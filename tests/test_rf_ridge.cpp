@@ -10,8 +10,8 @@ using namespace rmtsolve;
 
 namespace {
 
-// srf.md §4 item 1 / deep.md §3.3: Mei–Montanari closed form for a tanh student, linear target,
-// τ² = 0.25, with λ (convention A) = ψ2 · λ_MM.
+// docs/theory/srf.md §4.1 / docs/theory/deep.md §3.3: Mei–Montanari closed form for a tanh student, linear target,
+// τ² = 0.25, with λ (convention A, docs/theory/deep.md §1.3) = ψ2 · λ_MM.
 struct MeiMontanariRow {
   double psi1, psi2, lambda_mm, expected;
 };
@@ -56,7 +56,7 @@ TEST(RfRidge, LargeRidgeGivesLabelVariance) {
 
 TEST(RfRidge, LinearStudentUnderParameterisedIsLeastSquares) {
   // σ(x) = x with p ≥ d spans x exactly; with n > d ridgeless ridge is OLS on x:
-  // E_test = Δ α/(α−1) + Δ·0 … = Δ·α/(α−1) (deep.md §3.2), E_train = Δ(1 − 1/α).
+  // E_test = Δ α/(α−1) + Δ·0 … = Δ·α/(α−1) (docs/theory/deep.md §3.2), E_train = Δ(1 − 1/α).
   rf_ridge::Spec s;
   s.activation = "linear";
   s.beta = 2.0;
@@ -108,7 +108,7 @@ TEST(RfRidge, HardPointsNearInterpolationConverge) {
 }
 
 TEST(RfRidge, ZeroLayerChainIsPlainRidge) {
-  // deep.md §3.2 closed forms for plain ridgeless regression on x (F² = 1, τ² = 0.25).
+  // docs/theory/deep.md §3.2 closed forms for plain ridgeless regression on x (F² = 1, τ² = 0.25).
   const double expected[][2] = {{0.5, 1.0}, {0.8, 1.45}, {1.5, 0.75}, {3.0, 0.375}};
   for (const auto& [alpha, e] : expected) {
     ChainProblem p;

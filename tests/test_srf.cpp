@@ -32,7 +32,7 @@ srf::Spec spec(const std::string& act, const std::string& target, double alpha0,
 }  // namespace
 
 TEST(Srf, NoStepIsMeiMontanari) {
-  // srf.md §4 item 1: η̃ = 0 reduces to random-features ridge; the MM table to 1e-9.
+  // docs/theory/srf.md §4.1: η̃ = 0 reduces to random-features ridge; the MM table to 1e-9.
   const double table[][4] = {{2.0, 1.0, 1e-2, 0.967402164798},
                              {0.5, 3.0, 1e-1, 0.932299074316},
                              {3.0, 3.0, 1e-3, 0.758740226700},
@@ -71,7 +71,7 @@ TEST(Srf, MappingMatchesClosedFormForErfStudent) {
 }
 
 TEST(Srf, LargeFirstBatchAlignsTheSpike) {
-  // srf.md §4 item 3: α0 → ∞ gives γ → 1, r → η̃ μ1 |μ1*|, c → 1.
+  // docs/theory/srf.md §4.3: α0 → ∞ gives γ → 1, r → η̃ μ1 |μ1*|, c → 1.
   const auto m = srf::map_network(spec("tanh", "tanh", 1e12, 1.5, 1.0, 1.0, 0.1));
   const Activation tanh_act = make_activation("tanh");
   const double mu1 = linearise(tanh_act, 1.0).kappa1;
@@ -88,7 +88,7 @@ TEST(Srf, LargeFirstBatchAlignsTheSpike) {
 TEST(Srf, LargeRidgeKeepsOnlyTheUnpenalisedMeanDirection) {
   // As λ → ∞ (after n, p → ∞) every direction is shrunk to zero except the all-ones one, whose
   // eigenvalue is O(n): the readout keeps the bias m μ0(κ) with m = E[μ0 h0]/E[μ0²], so
-  // E_test → E y² − E[μ0 h0]²/E[μ0²].  (srf.md §4 item 4 states E y², true when μ0 ≡ 0.)
+  // E_test → E y² − E[μ0 h0]²/E[μ0²].  (docs/theory/srf.md §4.4: E y² only when μ0 ≡ 0.)
   // Odd σ and an even target: E[μ0 h0] = 0 and the limit is E y² = 0.04 + 0.5 + 0.3.
   const auto even = srf::solve(spec("tanh", "hermite:0.2,0,0.5", 2.0, 2.0, 1.0, 1.5, 1e10, 0.3), {});
   ASSERT_TRUE(even.summary.converged);
@@ -107,7 +107,7 @@ TEST(Srf, LargeRidgeKeepsOnlyTheUnpenalisedMeanDirection) {
 }
 
 TEST(Srf, NonOddShrinkCorrectionReproducesReferenceTable) {
-  // srf.md §1.3 table (ReLU student, tanh target, α0 = 2, η̃ = 2, λ = 0.05, p = d).
+  // docs/theory/srf.md §1.3 table (ReLU student, tanh target, α0 = 2, η̃ = 2, λ = 0.05, p = d).
   const double alphas[] = {0.5, 1.0, 2.0};
   const double with_shrink[] = {0.372, 0.361, 0.307}, naive[] = {0.430, 0.425, 0.334};
   for (int i = 0; i < 3; ++i) {
@@ -119,7 +119,7 @@ TEST(Srf, NonOddShrinkCorrectionReproducesReferenceTable) {
 }
 
 TEST(Srf, ConvergesWhereTheDampedSevenVariableIterationDiverges) {
-  // srf.md §6.1: p = 2d, λ = 0.01, n/p ≈ 0.9–1.1 sends the published iteration to NaN.
+  // docs/theory/srf.md §6.1: p = 2d, λ = 0.01, n/p ≈ 0.9–1.1 sends the published iteration to NaN.
   for (double np : {0.9, 1.0, 1.1}) {
     const auto r = srf::solve(spec("tanh", "tanh", 2.0, 1.0, 2.0 * np, 2.0, 0.01), {});
     ASSERT_TRUE(r.summary.converged) << r.summary.brief();
@@ -132,7 +132,7 @@ TEST(Srf, ConvergesWhereTheDampedSevenVariableIterationDiverges) {
 }
 
 TEST(Srf, FullSevenVariableIterationReachesTheReducedSolversFixedPoint) {
-  // srf.md §2.5: the reduced solver equals the full iteration on (q1, q2, V1, V2, τ, ψ, m).  Cases
+  // docs/theory/srf.md §2.5: the reduced solver equals the full iteration on (q1, q2, V1, V2, τ, ψ, m).  Cases
   // with a spike (r ≠ 0), a non-odd σ (m ≠ 0), noise, and the no-step MM row.
   const std::vector<srf::Spec> cases{spec("tanh", "sin", 20.0, 3.0, 1.0, 1.0, 0.1),
                                      spec("tanh", "tanh", 0.5, 1.0, 2.0, 1.0, 0.01, 0.1),
@@ -150,7 +150,7 @@ TEST(Srf, FullSevenVariableIterationReachesTheReducedSolversFixedPoint) {
 }
 
 TEST(Srf, PlainDampedSevenVariableIterationFailsLoudlyWhereTheSourceDiverges) {
-  // srf.md §4 row 3 / §6.1: the authors' damped iteration diverges at damping 0.5 and converges
+  // docs/theory/srf.md §4.1 row 3 / §6.1: the authors' damped iteration diverges at damping 0.5 and converges
   // at 0.9 (in ~1100 iterations).  Run as the plain scheme, it must say so instead of returning a
   // number; at 0.9 it must land on the MM value.
   const srf::Spec row3 = spec("tanh", "linear", 2.0, 0.0, 3.0, 3.0, 3e-3, 0.25);
@@ -188,7 +188,7 @@ TEST(Srf, MarchenkoPasturStieltjesMatchesSampledEigenvalues) {
 }
 
 TEST(Srf, SampledSpectrumAveragesToSeedFree) {
-  // srf.md §4 item 7: the sampled (D, F, H) theory averaged over draws matches the seed-free value.
+  // docs/theory/srf.md §4.7: the sampled (D, F, H) theory averaged over draws matches the seed-free value.
   const auto s = spec("tanh", "tanh", 2.0, 1.5, 1.0, 1.0, 0.05);
   const auto free = srf::solve(s, {});
   const auto mapping = srf::map_network(s);
@@ -201,7 +201,7 @@ TEST(Srf, SampledSpectrumAveragesToSeedFree) {
     ASSERT_TRUE(r.summary.converged);
     sum += r.test_error;
   }
-  // Seed-to-seed spread is 3–4 % at d = 1000 (srf.md §2.2); the mean of 4 draws is within ~2 %.
+  // Seed-to-seed spread is 3–4 % at d = 1000 (docs/theory/srf.md §2.2); the mean of 4 draws is within ~2 %.
   EXPECT_NEAR(sum / draws, free.test_error, 0.03 * free.test_error);
 }
 
@@ -219,7 +219,7 @@ TEST(Srf, MonteCarloOfTheSpikedModelAgreesTightly) {
   // 3 SE + 3 % (the idealised model's documented finite-size allowance).
   EXPECT_LE(std::abs(mc[0].mean - th.values[0]), 3 * mc[0].standard_error + 0.03 * th.values[0]);
   EXPECT_LE(std::abs(mc[1].mean - th.values[1]), 3 * mc[1].standard_error + 0.03 * th.values[1]);
-  // The real one-step network: at most 10 % above, 3 % below (srf.md §8.5), plus 3 SE.
+  // The real one-step network: at most 10 % above, 3 % below (docs/theory/srf.md §8.5), plus 3 SE.
   pt.text["network"] = "real";
   const auto net = m.simulate(pt, o);
   EXPECT_LE(net[0].mean - th.values[0], 3 * net[0].standard_error + 0.10 * th.values[0]);
@@ -235,7 +235,7 @@ TEST(Srf, RejectsBadInput) {
 }
 
 TEST(Srf, LinearStudentIsRidgeOnTheSpikedFeatureMatrix) {
-  // srf.md §4 item 5: with σ(x) = x the sRF features are F x/√p, F = W + r 1 v̂ᵀ: plain ridge on
+  // docs/theory/srf.md §4.5: with σ(x) = x the sRF features are F x/√p, F = W + r 1 v̂ᵀ: plain ridge on
   // Gaussian covariates.  Its deterministic equivalent for one draw (Ω = FFᵀ/p, ψ = F θ/√p with the
   // teacher θ = γ v̂ + ρ ζ̂) must match the sRF equations on the sampled spectrum of the same draw.
   const int d = 800, p = 800;

@@ -59,7 +59,7 @@ Result solve_chain(const Spec& s, const TeacherMoments& t, const SolverOptions& 
     const rmtsolve::Linearisation lin = linearise(sigma, r);
     if (l + 1 < s.layers.size() && std::abs(lin.kappa0) > 1e-12 * std::sqrt(lin.second))
       throw InvalidInput("method", "a non-odd activation ('" + layer.activation + "') before the last layer shifts every "
-                                   "neuron of the next one (deep.md 2.3.3); the chain does not hold: use --method drawn:D:SEED");
+                                   "neuron of the next one (docs/theory/deep.md 2.3.3); the chain does not hold: use --method drawn:D:SEED");
     if (std::abs(lin.kappa1) <= 1e-12 * std::sqrt(lin.second))
       throw InvalidInput("activations", "'" + layer.activation + "' has no linear component at this variance");
     chain.layers.push_back({layer.width / previous_width, lin.kappa1 * lin.kappa1, lin.kappa_star * lin.kappa_star});
@@ -80,7 +80,7 @@ Result solve_chain(const Spec& s, const TeacherMoments& t, const SolverOptions& 
   return out;
 }
 
-// Population covariances of the drawn network, layer by layer (deep.md §2.3, §2.3.3).
+// Population covariances of the drawn network, layer by layer (docs/theory/deep.md §2.3, §2.3.3).
 struct Moments {
   Eigen::MatrixXd centred;  // Ω̃_l = Cov(h_l)
   Eigen::VectorXd mean;     // μ_l = E h_l

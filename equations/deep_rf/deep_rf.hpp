@@ -16,8 +16,8 @@ namespace rmtsolve::deep_rf {
 
 /// Ridge readout on a deep (random or structured) feature map (Schröder, Cui, Dmitriev, Loureiro,
 /// arXiv:2302.00401; Schröder, Dmitriev, Cui, Loureiro, arXiv:2402.13999); symbols as in
-/// README.md beside this file and ../../../shared/theory/deep.md.
-///   h_0 = x ~ N(0, Σ),  h_l = σ_l(W_l h_{l−1}) ∈ ℝ^{k_l},  features h_L/√p, ridge (convention A).
+/// README.md beside this file and docs/theory/deep.md.
+///   h_0 = x ~ N(0, Σ),  h_l = σ_l(W_l h_{l−1}) ∈ ℝ^{k_l},  features h_L/√p, ridge (convention A, docs/theory/deep.md §1.3).
 struct Layer {
   double width = 1.0;  // k_l/d
   std::string activation = "tanh";
@@ -25,11 +25,11 @@ struct Layer {
 };
 
 enum class Method {
-  kChain,  // seed-free limit for i.i.d. Gaussian weights (deep.md §2.7)
+  kChain,  // seed-free limit for i.i.d. Gaussian weights (docs/theory/deep.md §2.7)
   kDrawn,  // deterministic equivalent on one drawn set of weights at dimension d (§2.3–2.5)
 };
 enum class Linearisation {
-  kOffsets,  // per-neuron means, slopes and variances (deep.md §2.3.3): exact for non-odd σ
+  kOffsets,  // per-neuron means, slopes and variances (docs/theory/deep.md §2.3.3): exact for non-odd σ
   kPlain,    // one (κ0, κ1, κ*) per layer at the average variance, κ0² 11ᵀ for the mean
 };
 

@@ -42,7 +42,7 @@ class DeepModel final : public Model {
   }
   std::vector<NumberParameter> numbers() const override {
     return {{"alpha", "alpha = n/d, samples per input dimension", 1.0, Domain::kPositive},
-            {"lambda", "lambda, ridge on the un-normalised loss (convention A)", 1e-2, Domain::kNonNegative},
+            {"lambda", "lambda, ridge on the un-normalised loss (convention A, docs/theory/deep.md 1.3)", 1e-2, Domain::kNonNegative},
             {"noise", "Delta, label-noise variance", 0.0, Domain::kNonNegative},
             {"teacher_width", "k*/d of a random-features teacher (0: single-index teacher)", 0.0, Domain::kNonNegative}};
   }
@@ -53,7 +53,7 @@ class DeepModel final : public Model {
             {"target", "teacher link sigma*", "linear"},
             {"input", "input covariance: identity, or a file of the eigenvalues of a diagonal Sigma", "identity"},
             {"method", "chain (seed-free, i.i.d. Gaussian weights) or drawn:D:SEED (one drawn network)", "chain"},
-            {"linearisation", "drawn networks: offsets (per-neuron, deep.md 2.3.3) or plain", "offsets"}};
+            {"linearisation", "drawn networks: offsets (per-neuron, docs/theory/deep.md 2.3.3) or plain", "offsets"}};
   }
   std::vector<std::string> outputs() const override {
     return {"test_error", "train_error", "df1", "df2", "depth", "r_last", "kappa0_last", "kappa1_last", "kappa_star_last"};
@@ -91,8 +91,8 @@ class DeepModel final : public Model {
                                   [&](std::mt19937_64& rng) { return mc::sample_deep_features(sample, rng); },
                                   mc::RidgePath::bytes_needed(sample.n, sample.layers.back().width, sample.n_test));
   }
-  /// Chain: finite-size bias ≲ 1 % at d = 400 (deep.md §6).  Drawn: one draw of the weights
-  /// against Monte Carlo that redraws them, 1–4 % between draws at d = 400 (deep.md §3.8).
+  /// Chain: finite-size bias ≲ 1 % at d = 400 (docs/theory/deep.md §6).  Drawn: one draw of the weights
+  /// against Monte Carlo that redraws them, 1–4 % between draws at d = 400 (docs/theory/deep.md §3.8).
   Allowance finite_size_allowance(const rmtsolve::Point& pt) const override {
     if (pt.str("method") == "chain") return {0.03, 0.03};
     return {0.05, 0.05};

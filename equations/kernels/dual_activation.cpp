@@ -155,7 +155,7 @@ struct RbfForm {
   }
 };
 
-// Σ_m c_m z^m re-expanded in Hermite polynomials of the standardised variable (dynamics.md §3.2):
+// Σ_m c_m z^m re-expanded in Hermite polynomials of the standardised variable (docs/theory/dynamics.md §3.2):
 // V = Σ_l r̃_l(q1) r̃_l(q2) Σ^l with r̃_l(q) = Σ_i R[l][i] q^i, R[l][i] = c_{2i+l}(2i+l)!/(2^i i! √(l!)).
 // Written with r̃ rather than r_l(q)(Σ/√(q1q2))^l, so a zero variance needs no special case.
 struct PolynomialForm {

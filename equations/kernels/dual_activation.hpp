@@ -8,7 +8,7 @@
 
 namespace rmtsolve::kernels {
 
-/// The dual of a pointwise activation φ (dynamics.md §3.2, neural-tangents `stax/elementwise.py`):
+/// The dual of a pointwise activation φ (docs/theory/dynamics.md §3.2, neural-tangents `stax/elementwise.py`):
 /// for (u, v) ~ N(0, [[q1, Σ], [Σ, q2]]),
 ///   V(q1, q2, Σ) = E[φ(u) φ(v)],   V̇(q1, q2, Σ) = E[φ'(u) φ'(v)]   (φ' the a.e. derivative),
 /// and their Σ-derivatives dV = ∂V/∂Σ and dV̇ = ∂V̇/∂Σ (for the slopes k'(ρ) of dot-product
@@ -53,7 +53,7 @@ class DualActivation {
   std::optional<Activation> pointwise_;
 };
 
-// ---- closed forms (dynamics.md §3.2 table) -------------------------------------------------------
+// ---- closed forms (docs/theory/dynamics.md §3.2 table) -------------------------------------------------------
 
 /// ABReLU a·min(z, 0) + b·max(z, 0): ReLU (0, 1), leaky ReLU (α, 1), |z| (−1, 1).
 DualActivation abrelu_dual(double a, double b);
@@ -98,7 +98,7 @@ struct NumericalDualOptions {
 };
 /// V and V̇ by a nested tensor rule over u = √q1 z1, v = √q2 (ρ z1 + √(1−ρ²) z2).
 /// Only for smooth φ: rejects (InvalidInput naming `parameter`) an activation with kinks or without
-/// a derivative, for which tensor rules converge only algebraically (dynamics.md §3.2 warning).
+/// a derivative, for which tensor rules converge only algebraically (docs/theory/dynamics.md §3.2 warning).
 /// dV̇ uses φ'' by central differences of φ'.
 DualActivation numerical_dual(const Activation& phi, const NumericalDualOptions& options = {},
                               const std::string& parameter = "activation");

@@ -9,7 +9,7 @@
 namespace rmtsolve::kernels {
 
 /// Infinite-width NNGP and NTK of fully-connected networks, with neural-tangents' conventions
-/// (dynamics.md §3.2; `stax/linear.py` Dense, `stax/elementwise.py`).  README.md beside this file.
+/// (docs/theory/dynamics.md §3.2; `stax/linear.py` Dense, `stax/elementwise.py`).  README.md beside this file.
 enum class Parametrisation {
   kNtk,       // z = (W_std/√n_in) W a + b_std b, W, b standard Gaussian
   kStandard,  // z = W a + b, W ~ N(0, W_std²/n_in), b ~ N(0, b_std²)
@@ -18,7 +18,7 @@ enum class Parametrisation {
 Parametrisation parse_parametrisation(const std::string& text, const std::string& parameter = "parametrisation");
 
 /// One dense layer.  The NTK includes per-parameter learning rates, Θ = Σ_p η_p ∂f/∂θ_p ∂f/∂θ_p
-/// (dynamics.md notation); neural-tangents is weight_lr = bias_lr = 1, and its b_std = None is
+/// (docs/theory/dynamics.md notation); neural-tangents is weight_lr = bias_lr = 1, and its b_std = None is
 /// b_std = 0 with bias_lr = 0 (no bias; this only matters in the standard parametrisation).
 struct Dense {
   double W_std = 1.0;

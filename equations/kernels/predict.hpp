@@ -47,7 +47,7 @@ struct Prediction {
   Summary summary;
 };
 
-/// Gradient flow on the MSE from f_0 with mean 0 (dynamics.md §3.2 "Predictions"), with
+/// Gradient flow on the MSE from f_0 with mean 0 (docs/theory/dynamics.md §3.2 "Predictions"), with
 /// G_t = K_td K_dd⁻¹ (I − e^{−η K_dd t/N_out}) (K the NTK in NTK mode, the NNGP in NNGP mode):
 ///   NTK mean G_t Y,  covariance K_tt + G_t K_dd G_tᵀ − G_t K_dt − K_td G_tᵀ  (K here the NNGP);
 ///   NNGP mean G_t Y,  covariance K_tt − K_td K_dd⁻¹ (I − e^{−2η K_dd t/N_out}) K_dt.

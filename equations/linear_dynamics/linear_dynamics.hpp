@@ -5,7 +5,7 @@
 #include "equations/linear_dynamics/single_neuron.hpp"
 #include "equations/linear_dynamics/width_model.hpp"
 
-// Exact gradient-flow dynamics of shallow linear networks (dynamics.md §1): the width-d
+// Exact gradient-flow dynamics of shallow linear networks (docs/theory/dynamics.md §1): the width-d
 // scalar-data model (§1.1), Kunin et al.'s single neuron (§1.2), Saxe et al.'s modes (§1.3).
 // README.md beside this file gives the equations and their status.
 

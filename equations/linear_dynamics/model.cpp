@@ -39,7 +39,7 @@ class DynamicsModel final : public Model {
  public:
   std::string name() const override { return "linear-dynamics"; }
   std::string description() const override {
-    return "exact gradient flow of a width-d linear network on 1-d data (Xu-Ziyin model as in dynamics.md 1.1)";
+    return "exact gradient flow of a width-d linear network on 1-d data (Xu-Ziyin model as in docs/theory/dynamics.md 1.1)";
   }
   std::vector<NumberParameter> numbers() const override {
     return {{"t", "t, gradient-flow time", 1.0, Domain::kNonNegative},
@@ -171,7 +171,7 @@ class SingleNeuronModel final : public Model {
  public:
   std::string name() const override { return "single-neuron"; }
   std::string description() const override {
-    return "Kunin et al.'s single neuron f = a w.x under gradient flow, Sigma = sigma^2 I (dynamics.md 1.2)";
+    return "Kunin et al.'s single neuron f = a w.x under gradient flow, Sigma = sigma^2 I (docs/theory/dynamics.md 1.2)";
   }
   std::vector<NumberParameter> numbers() const override {
     return {{"t", "t, gradient-flow time", 1.0, Domain::kNonNegative},
@@ -206,7 +206,7 @@ class SaxeModel final : public Model {
  public:
   std::string name() const override { return "saxe"; }
   std::string description() const override {
-    return "one mode of a deep linear network from balanced decoupled init (Saxe et al. 2014, dynamics.md 1.3)";
+    return "one mode of a deep linear network from balanced decoupled init (Saxe et al. 2014, docs/theory/dynamics.md 1.3)";
   }
   std::vector<NumberParameter> numbers() const override {
     return {{"t", "t, gradient-flow time", 1.0, Domain::kNonNegative},

@@ -6,7 +6,7 @@
 
 namespace rmtsolve::linear_dynamics {
 
-/// dynamics.md §1.3 (Saxe, McClelland & Ganguli 2014): one input–output mode of strength s of a
+/// docs/theory/dynamics.md §1.3 (Saxe, McClelland & Ganguli 2014): one input–output mode of strength s of a
 /// deep linear network with whitened inputs, balanced and decoupled initial conditions, mode
 /// strength u = product of the layer weights of the mode:
 ///   τ u̇ = (N_l − 1) u^{2 − 2/(N_l − 1)} (s − u),

@@ -7,7 +7,7 @@
 
 namespace rmtsolve::linear_dynamics {
 
-/// dynamics.md §1.2, Kunin et al.'s single neuron: f(x) = a wᵀx, β = a w,
+/// docs/theory/dynamics.md §1.2, Kunin et al.'s single neuron: f(x) = a wᵀx, β = a w,
 ///   L(β) = ½ βᵀΣβ − bᵀβ (population MSE up to a constant),  ẇ = −η_w a g,  ȧ = −η_a wᵀg,  g = Σβ − b.
 /// Conserved δ = η_w a² − η_a |w|².
 struct SingleNeuron {
@@ -70,7 +70,7 @@ struct ImplicitBias {
 /// The limit of the flow for rank-deficient (or full-rank) Σ, as the Bregman projection of β_0 onto
 /// the interpolants {Σβ = b} under Φ_δ (§1.2).  The condition P_null ∇Φ(β_∞) = P_null ∇Φ(β_0)
 /// forces β_∞ = β_OLS + λ P_null β̂_0 and reduces to a quadratic in λ², solved in closed form
-/// (which is the 2-D rank-one formula of dynamics.md for any dimension and null space).
+/// (which is the 2-D rank-one formula of docs/theory/dynamics.md for any dimension and null space).
 /// Rates enter through the unit-rate reduction β̃ = β/√(η_aη_w), δ̃ = δ/(η_aη_w).  Assumes, as the
 /// mirror-flow description does, that β(t) does not pass through 0.
 ImplicitBias implicit_bias_limit(const Eigen::MatrixXd& Sigma, const Eigen::VectorXd& b, const Eigen::VectorXd& beta0,

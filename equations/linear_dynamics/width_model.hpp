@@ -8,7 +8,7 @@
 
 namespace rmtsolve::linear_dynamics {
 
-/// dynamics.md §1.1 [R] (Xu & Ziyin's model as reconstructed there): width d, output scale κ,
+/// docs/theory/dynamics.md §1.1 [R] (Xu & Ziyin's model as reconstructed there): width d, output scale κ,
 ///   f(x) = κ Σ_i u_i (w_i·x),  data on a line x = z e, E z² = 1, E zy = c,
 ///   L = ½(F − c)² + const,  F = κ Σ_i u_i v_i,  v_i = w_i·e,
 /// gradient flow with layer rates η_u, η_w.  For scalar inputs w_i = v_i.
@@ -26,7 +26,7 @@ struct Collective {
 };
 
 Collective collective_of(const ScalarWidthModel& m);
-/// From (F_0, Θ_0) alone (e.g. a row of dynamics.md's reference table); needs Θ_0 ≥ ωκ|F_0|.
+/// From (F_0, Θ_0) alone (e.g. a row of docs/theory/dynamics.md's reference table); needs Θ_0 ≥ ωκ|F_0|.
 Collective collective_of(double F0, double Theta0, double kappa, double eta_u, double eta_w, double c);
 
 /// Output-level state at time t from the closed form (1.3) (or its Δ = 0 logistic or ω = 0

@@ -6,7 +6,7 @@
 namespace rmtsolve::nfa {
 
 /// The simulate-only model "nfa": an MLP trained by full-batch GD or Adam, with the feature-learning
-/// diagnostics of dynamics.md §2 at each step of the grid (README.md beside this file).
+/// diagnostics of docs/theory/dynamics.md §2 at each step of the grid (README.md beside this file).
 std::unique_ptr<Model> make_model();
 
 }  // namespace rmtsolve::nfa

@@ -29,7 +29,7 @@ class RfModel final : public Model {
   std::vector<NumberParameter> numbers() const override {
     return {{"alpha", "alpha = n/d, training samples per input dimension", 1.0, Domain::kPositive},
             {"beta", "beta = p/d, random features per input dimension", 1.0, Domain::kPositive},
-            {"lambda", "lambda, ridge on the un-normalised squared loss (convention A)", 1e-2, Domain::kNonNegative},
+            {"lambda", "lambda, ridge on the un-normalised squared loss (convention A, docs/theory/deep.md 1.3)", 1e-2, Domain::kNonNegative},
             {"noise", "Delta, label-noise variance", 0.0, Domain::kNonNegative}};
   }
   std::vector<TextParameter> texts() const override {

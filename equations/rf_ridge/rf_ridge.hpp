@@ -12,7 +12,7 @@ namespace rmtsolve::rf_ridge {
 /// in README.md beside this file.
 ///   x ~ N(0, I_d),  y = σ*(⟨θ, x⟩/√d) + √Δ ε,  ‖θ‖² = d,
 ///   features φ(x) = σ(W x)/√p with unit-norm rows of W ∈ ℝ^{p×d},
-///   â = argmin Σ_μ (y_μ − âᵀφ(x_μ))² + λ‖â‖²   (un-normalised sum: convention A).
+///   â = argmin Σ_μ (y_μ − âᵀφ(x_μ))² + λ‖â‖²   (un-normalised sum: convention A, docs/theory/deep.md §1.3).
 struct Spec {
   std::string activation = "tanh";
   std::string target = "linear";  // the link σ*; Hermite sums give any linear + non-linear mix

@@ -60,7 +60,7 @@ class SrfModel final : public Model {
   std::vector<TextParameter> texts() const override {
     return {{"activation", "student activation sigma (differentiable)", "tanh"},
             {"target", "target link sigma* of <theta,x>/sqrt(d)", "tanh"},
-            {"correction", "network-to-sRF mapping for non-odd sigma: shrink (srf.md 1.3) or none", "shrink"},
+            {"correction", "network-to-sRF mapping for non-odd sigma: shrink (docs/theory/srf.md 1.3) or none", "shrink"},
             {"spectrum", "seed-free (Marchenko-Pastur) or sampled:D:SEED (one drawn W0 and spike)", "seed-free"},
             {"network", "Monte Carlo: real (one-step network) or spiked (idealised sRF model)", "real"}};
   }
@@ -108,7 +108,7 @@ class SrfModel final : public Model {
     }
     throw InvalidInput("network", "must be real or spiked, got '" + network + "'");
   }
-  /// srf.md §1.3, §8.5: the idealised sRF model agrees with the theory to ≈1–3 % at d = 1000–2000;
+  /// docs/theory/srf.md §1.3, §8.5: the idealised sRF model agrees with the theory to ≈1–3 % at d = 1000–2000;
   /// the real one-step network sits 2–8 % *above* it at every size tested (the sRF is a model of
   /// the network, not its exact limit).  The verdict encodes both, one-sided for the network.
   Allowance finite_size_allowance(const rmtsolve::Point& pt) const override {

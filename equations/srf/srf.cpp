@@ -25,7 +25,7 @@ void validate(const Spec& s) {
   if (s.kappa_nodes < 4 || s.kappa_nodes > 1000) throw InvalidInput("kappa-nodes", "must be in 4..1000");
 }
 
-// Conditional Gaussian-equivalence coefficients and target moments at the κ nodes (srf.md §2.1).
+// Conditional Gaussian-equivalence coefficients and target moments at the κ nodes (docs/theory/srf.md §2.1).
 struct Nodes {
   Eigen::ArrayXd weight, kappa, mu0, mu1, ms2, h0, h1, h2;
 };
@@ -78,7 +78,7 @@ const Nodes& cached_nodes(const Spec& spec, const Mapping& mp) {
 }
 
 // Averages over the spectrum of Ω with weights F (spike) and H (target's orthogonal part), at
-// S = λ + V̂1 D + V̂2 (srf.md §2.3).
+// S = λ + V̂1 D + V̂2 (docs/theory/srf.md §2.3).
 struct Averages {
   double S1, DS, FS, HS, S2, DS2, D2S2, FS2, DFS2, HS2, DHS2;
 };
@@ -93,7 +93,7 @@ Averages seed_free_averages(const MarchenkoPastur& mp, double Vhat1, double Vhat
   a.S2 = dg * v2;
   a.DS2 = (g - t * dg) * v2;
   a.D2S2 = (1.0 - 2.0 * t * g + t * t * dg) * v2;
-  // F_k → βc and H_k → βD_k as d → ∞ (srf.md §2.2).
+  // F_k → βc and H_k → βD_k as d → ∞ (docs/theory/srf.md §2.2).
   const double bc = mp.beta * mp.c;
   a.FS = bc * a.S1;
   a.FS2 = bc * a.S2;
@@ -115,7 +115,7 @@ Averages sampled_averages(const SampledSpectrum& s, double Vhat1, double Vhat2, 
           (H * inv2).sum() / p,   (D * H * inv2).sum() / p};
 }
 
-// Test and train error from the order parameters (srf.md §2.4), conditionally on κ then averaged.
+// Test and train error from the order parameters (docs/theory/srf.md §2.4), conditionally on κ then averaged.
 void set_errors(const Nodes& n, const Eigen::ArrayXd& w, Result& out) {
   const Eigen::ArrayXd yhat0 = n.mu0 * out.m + n.mu1 * n.kappa * out.tau;
   const Eigen::ArrayXd eps = n.h2 - 2.0 * yhat0 * n.h0 + yhat0.square() - 2.0 * n.mu1 * out.psi * n.h1 +
@@ -146,7 +146,7 @@ Mapping map_network(const Spec& spec) {
   const GaussianMoments st = gaussian_moments(sigma, 0.0, 1.0), y = gaussian_moments(link, 0.0, 1.0);
   const double mu1 = st.slope;
   const double var_dsigma = gaussian_expectation([&](double z) { return std::pow(sigma.df(z) - mu1, 2); }, 0.0, 1.0, sigma.kinks);
-  // Residual y − f0 at initialisation: mean E y − μ0^σ, second moment A (srf.md §1.3).
+  // Residual y − f0 at initialisation: mean E y − μ0^σ, second moment A (docs/theory/srf.md §1.3).
   double shrink = 1.0;
   double A = y.second + spec.noise;
   if (spec.shrink_correction) {
@@ -267,7 +267,7 @@ Result solve_full_iteration(const Spec& spec, const SolverOptions& options, cons
   const Eigen::ArrayXd m1 = n.mu1.square();
   const double mu0_scale = E(n.mu0.square());
   Eigen::ArrayXd w(n.weight.size()), yhat0(n.weight.size()), eps(n.weight.size());
-  // x = (q1, q2, V1, V2, τ, ψ, m): channel side, then prior side (srf.md §2.3), one sweep per map.
+  // x = (q1, q2, V1, V2, τ, ψ, m): channel side, then prior side (docs/theory/srf.md §2.3), one sweep per map.
   const FixedPointMap G = [&](const Eigen::VectorXd& x, Eigen::VectorXd& next) {
     w = 1.0 / (1.0 + m1 * x[2] + n.ms2 * x[3]);
     yhat0 = n.mu0 * x[6] + n.mu1 * n.kappa * x[4];
@@ -288,7 +288,7 @@ Result solve_full_iteration(const Spec& spec, const SolverOptions& options, cons
                   : 0.0;  // μ0 ≡ 0: m drops out (the notebook divides by zero here)
   };
   Eigen::VectorXd x(7);
-  x << 0.1, 0.2, 3.0, 3.0, 0.5, 0.5, 1.5;  // the notebook's initial values (srf.md §6.1)
+  x << 0.1, 0.2, 3.0, 3.0, 0.5, 0.5, 1.5;  // the notebook's initial values (docs/theory/srf.md §6.1)
   out.summary = solve_fixed_point(G, x, options, [](const Eigen::VectorXd& v) { return v[2] >= 0.0 && v[3] >= 0.0; });
   out.summary.method = "sRF full 7-variable: " + out.summary.method;
   if (!out.summary.converged) return out;

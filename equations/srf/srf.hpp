@@ -14,7 +14,7 @@ namespace rmtsolve::srf {
 
 /// A two-layer network after one large gradient step on its first layer, then a ridge readout
 /// (Cui, Pesce, Dandi, Krzakala, Lu, Zdeborová, Loureiro, arXiv:2402.04980); symbols as in
-/// README.md beside this file and ../../../shared/theory/srf.md.
+/// README.md beside this file and docs/theory/srf.md.
 struct Spec {
   std::string activation = "tanh";  // σ, must be differentiable (the gradient step uses σ')
   std::string target = "tanh";      // σ*, single-index link
@@ -22,14 +22,14 @@ struct Spec {
   double alpha = 1.0;   // n/d, readout batch
   double beta = 1.0;    // p/d
   double eta = 1.0;     // η̃, step size in the maximal scaling η = η̃√p
-  double lambda = 1e-2; // ridge, convention A
+  double lambda = 1e-2; // ridge, convention A (docs/theory/deep.md §1.3)
   double noise = 0.0;   // Δ, label-noise variance (both batches)
-  /// srf.md §1.3: for non-odd σ the σ'' term shrinks every row; use the corrected mapping.
+  /// docs/theory/srf.md §1.3: for non-odd σ the σ'' term shrinks every row; use the corrected mapping.
   bool shrink_correction = true;
   int kappa_nodes = 80;  // Gauss–Hermite nodes over the spike projection κ
 };
 
-/// The spiked random-features parameters the network maps to (srf.md §1.3).
+/// The spiked random-features parameters the network maps to (docs/theory/srf.md §1.3).
 struct Mapping {
   double r = 0.0;      // spike strength
   double c = 1.0;      // bulk variance
@@ -37,7 +37,7 @@ struct Mapping {
 };
 Mapping map_network(const Spec& spec);
 
-/// Eigen-decomposed sampled spectrum (srf.md §2.2) for "conditional on this W0" comparisons:
+/// Eigen-decomposed sampled spectrum (docs/theory/srf.md §2.2) for "conditional on this W0" comparisons:
 /// D_k eigenvalues of Ω = WΠWᵀ, F_k = (p/d)(u_kᵀWv)², H_k = (p/d)(u_kᵀWζ)².
 struct SampledSpectrum {
   Eigen::VectorXd D, F, H;
@@ -51,14 +51,14 @@ struct Result {
   Summary summary;
 };
 
-/// Solves the sRF equations (srf.md §2.3–2.5) by the reduced solver: a 2-D fixed point for
+/// Solves the sRF equations (docs/theory/srf.md §2.3–2.5) by the reduced solver: a 2-D fixed point for
 /// (V1, V2) on the shared engine, then linear solves for (τ, m), ψ and (q1, q2).  Seed-free
 /// Marchenko–Pastur spectrum unless `sampled` is given.  `mapping` overrides map_network (to
 /// study the spiked model at given r, c, γ).
 Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr,
              const SampledSpectrum* sampled = nullptr, Eigen::VectorXd* warm = nullptr);
 
-/// The source code's scheme (srf.md §6.1): one fixed point on all seven order parameters
+/// The source code's scheme (docs/theory/srf.md §6.1): one fixed point on all seven order parameters
 /// (q1, q2, V1, V2, τ, ψ, m), from the notebook's initial values, seed-free spectrum.  Kept as the
 /// baseline the reduced solver is benchmarked against and as an independent check of it; with
 /// `options.anderson_memory = 0` and no fallback it is the authors' plain damped iteration, which

@@ -7,7 +7,7 @@
 namespace rmtsolve {
 
 /// Moments of σ(u) for u ~ N(m, s²).  `slope` is E σ'(u) = E[z σ(m + s z)]/s (Stein), the
-/// coefficient every linearisation in ../shared/theory uses.
+/// coefficient every linearisation in docs/theory/deep.md §2.1 uses.
 struct GaussianMoments {
   double mean = 0.0;    // E σ(u)
   double slope = 0.0;   // E σ'(u)

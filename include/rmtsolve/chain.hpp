@@ -6,7 +6,7 @@
 namespace rmtsolve {
 
 /// One layer of a deep random-features map with i.i.d. Gaussian weights, after linearisation
-/// (deep.md §2.7): width ratio γ_l = k_l/k_{l−1}, a_l = Δ_l κ1_l², b_l = κ*_l².
+/// (docs/theory/deep.md §2.7): width ratio γ_l = k_l/k_{l−1}, a_l = Δ_l κ1_l², b_l = κ*_l².
 struct ChainLayer {
   double gamma = 1.0;
   double a = 1.0;
@@ -22,7 +22,7 @@ struct InputSpectrum {
   std::vector<double> alignment{1.0};
 };
 
-/// The seed-free ridge problem on a deep random-features map (convention A of deep.md §1.3):
+/// The seed-free ridge problem on a deep random-features map (convention A of docs/theory/deep.md §1.3):
 /// α = n/k_L, ridge λ ≥ 0, and irreducible noise τ² (label noise plus every part of the target the
 /// linearised features cannot see).
 struct ChainProblem {
@@ -44,14 +44,14 @@ struct ChainSolution {
   Summary summary;
 };
 
-/// Label noise seen by linearised features (deep.md §1.1, rf_ridge README): the label noise, the
+/// Label noise seen by linearised features (docs/theory/deep.md §1.1, rf_ridge README): the label noise, the
 /// target's non-linear part, and its mean unless the features have a mean direction (κ0 ≠ 0 puts
 /// an O(1) eigenvalue on the all-ones direction, which then learns the constant).
 inline double effective_noise(double label_noise, double target_nonlinear2, double target_mean2, bool features_have_mean) {
   return label_noise + target_nonlinear2 + (features_have_mean ? 0.0 : target_mean2);
 }
 
-/// Solves the chain of deep.md §2.7: bracket the physical branch (all ν_l > 0) by bisection in
+/// Solves the chain of docs/theory/deep.md §2.7: bracket the physical branch (all ν_l > 0) by bisection in
 /// t = log ν_0, then a TOMS748 root of the increasing residual; λ = 0 is its own branch (§2.6).
 /// Throws InvalidInput for parameters outside the model's domain.
 ChainSolution solve_chain(const ChainProblem& problem, const SolverOptions& options);

@@ -8,7 +8,7 @@ namespace rmtsolve {
 
 /// E f(m + s z), z ~ N(0,1), by double-exponential quadrature (Boost.Math exp_sinh / tanh_sinh)
 /// split at the given kinks of f.  Gauss–Hermite is not used here: for kinked functions it
-/// converges algebraically (srf.md §2.1: 160 nodes still err by 1e-4 for ReLU).
+/// converges algebraically (docs/theory/srf.md §2.1: 160 nodes still err by 1e-4 for ReLU).
 double gaussian_expectation(const std::function<double(double)>& f, double m, double s,
                             const std::vector<double>& kinks = {});
 
@@ -20,7 +20,7 @@ GaussianMoments gaussian_moments(const Activation& sigma, double m, double s);
 GaussianMoments gaussian_moments_by_quadrature(const Activation& sigma, double m, double s);
 
 /// Linearisation of σ under a centred Gaussian pre-activation of variance r
-/// (deep.md §2.1, srf.md §2.1):  σ(√r z) = κ0 + κ1 √r z + κ* ξ  in L²,  ξ ⊥ z.
+/// (docs/theory/deep.md §2.1, docs/theory/srf.md §2.1):  σ(√r z) = κ0 + κ1 √r z + κ* ξ  in L²,  ξ ⊥ z.
 struct Linearisation {
   double r = 1.0;
   double kappa0 = 0.0;      // E σ(√r z)

@@ -39,7 +39,7 @@ struct PointResult {
 };
 
 /// Relative finite-size allowance of a Monte Carlo comparison, on each side of the theory: a model
-/// whose finite networks are known to sit above its limit (srf.md §8.5) says so with above > below.
+/// whose finite networks are known to sit above its limit (docs/theory/srf.md §8.5) says so with above > below.
 struct Allowance {
   double below = 0.02, above = 0.02;
 };

@@ -5,7 +5,7 @@
 
 namespace rmtsolve {
 
-/// A ridge problem after its one eigen-decomposition (deep.md §2.4, convention A): eigenvalues ω_j
+/// A ridge problem after its one eigen-decomposition (docs/theory/deep.md §2.4, convention A): eigenvalues ω_j
 /// of the feature covariance Ω_f, the squared target projections ψ̃_j² = (u_jᵀψ_f)², and the label
 /// second moment σ_y² = E y².
 struct RidgeSpectrum {

@@ -14,7 +14,7 @@ struct SymmetricEigen {
 SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& A, bool with_vectors = true);
 
 /// Marchenko–Pastur law of c·WWᵀ for W ∈ ℝ^{p×d} with unit-norm rows, β = p/d, including its atom of
-/// mass 1 − 1/β at 0 when β > 1 (srf.md §2.2).  Stieltjes transform g(z) = ⟨1/(D − z)⟩ and its
+/// mass 1 − 1/β at 0 when β > 1 (docs/theory/srf.md §2.2).  Stieltjes transform g(z) = ⟨1/(D − z)⟩ and its
 /// derivative g′(z) = ⟨1/(D − z)²⟩ for real z < 0.
 struct MarchenkoPastur {
   double c = 1.0, beta = 1.0;

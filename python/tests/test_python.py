@@ -10,7 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def test_mei_montanari_value_and_arrays():
-    # srf.md §4: tanh student, linear target, tau^2 = 0.25, psi1 = 2, psi2 = 1, lambda_MM = 1e-2.
+    # docs/theory/srf.md §4.1: tanh student, linear target, tau^2 = 0.25, psi1 = 2, psi2 = 1, lambda_MM = 1e-2.
     c = rmtsolve.curve("rf", activation="tanh", alpha=1.0, beta=2.0, lambda_=1e-2, noise=0.25)
     assert c["test_error"].shape == (1,)
     assert abs(c["test_error"][0] - 0.967402164798) < 1e-9

@@ -7,7 +7,7 @@
 
 namespace rmtsolve::mc {
 
-/// Feature-learning diagnostics of dynamics.md §2.1 (Beaglehole, Mitliagkas & Agarwala, definitions
+/// Feature-learning diagnostics of docs/theory/dynamics.md §2.1 (Beaglehole, Mitliagkas & Agarwala, definitions
 /// as in their `centered_NFA` code) and the kernel diagnostics of §1.2 (Kunin et al.).
 
 /// ρ(A, B) of two equally shaped matrices, flattened: Pearson ⟨A − Ā, B − B̄⟩/(‖A − Ā‖ ‖B − B̄‖)
@@ -29,7 +29,7 @@ struct LayerMatrices {
 };
 LayerMatrices layer_matrices(const Mlp& net, const Eigen::MatrixXd& X, int layer, double power = 1.0);
 
-/// Empirical NTK Gram with the learning rates (dynamics.md notation):
+/// Empirical NTK Gram with the learning rates (docs/theory/dynamics.md notation):
 /// Θ(x, x') = Σ_ℓ η_ℓ ⟨∇_{W_ℓ}f(x), ∇_{W_ℓ}f(x')⟩ + η_a ⟨∇_a f(x), ∇_a f(x')⟩
 ///          = Σ_ℓ η_ℓ (J_ℓJ_ℓᵀ) ⊙ (Z_{ℓ−1}Z_{ℓ−1}ᵀ) + η_a κ² Z_L Z_Lᵀ.
 /// `learning_rates` as MlpTrainer::learning_rates() (L + 1 values).
@@ -81,7 +81,7 @@ class FeatureLearningMonitor {
 std::vector<Diagnostics> train_with_checkpoints(MlpTrainer& trainer, const FeatureLearningMonitor& monitor,
                                                 const std::vector<long>& steps);
 
-// ---- early-time C-NFA, dynamics.md (2.1) -----------------------------------------------------------
+// ---- early-time C-NFA, docs/theory/dynamics.md (2.1) -----------------------------------------------------------
 
 /// ρ(Zᵀ R P R Z, (Zᵀ R P² R Z)^s) with R = diag(r): the C-NFA after one small GD step, whose update
 /// is ΔW ∝ Jᵀ R Z, for a PTK Gram P = J Jᵀ on the training set (n × n).

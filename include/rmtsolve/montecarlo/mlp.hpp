@@ -8,7 +8,7 @@
 
 namespace rmtsolve::mc {
 
-/// Bias-free multilayer perceptron with one output (dynamics.md §2.1 notation):
+/// Bias-free multilayer perceptron with one output (docs/theory/dynamics.md §2.1 notation):
 ///   h_ℓ = W_ℓ z_{ℓ−1},  z_ℓ = φ(h_ℓ),  z_0 = x,  f(x) = κ aᵀ z_L,
 /// W_ℓ ∈ ℝ^{k_ℓ × k_{ℓ−1}} (k_0 = d), a ∈ ℝ^{k_L}.  Layers are numbered 1…L as in the note;
 /// `W[ℓ − 1]` holds W_ℓ.

@@ -6,7 +6,7 @@
 
 namespace rmtsolve::mc {
 
-/// The real two-layer network of srf.md §1.2: W0 with unit-norm rows, a0 = 1/√p, one gradient step
+/// The real two-layer network of docs/theory/srf.md §1.2: W0 with unit-norm rows, a0 = 1/√p, one gradient step
 /// W1 = W0 + η̃ (1/n0) Σ_μ (y_μ − f0(x_μ)) σ′(W0 x_μ) x_μᵀ on a batch of n0 samples, then a ridge
 /// readout on a fresh batch of n samples.
 struct OneStepSample {
@@ -17,7 +17,7 @@ struct OneStepSample {
 ReadoutData sample_one_step_network(const OneStepSample& sample, std::mt19937_64& rng);
 ReadoutErrors simulate_one_step_network(const OneStepSample& sample, std::mt19937_64& rng);
 
-/// The idealised spiked random-features model the theory describes (srf.md §1.3):
+/// The idealised spiked random-features model the theory describes (docs/theory/srf.md §1.3):
 /// φ_i(x) = σ(√c ⟨w̄_i, x⟩ + r κ), κ = ⟨v, x⟩/√d, w̄_i uniform on the sphere, target direction
 /// θ = γ v + ρ ζ with ζ ⊥ v.
 struct SpikedSample {
