@@ -112,6 +112,7 @@ kernels::Architecture network_of(const std::string& activation, int depth, doubl
 PYBIND11_MODULE(_rmtsolve, m) {
   m.doc() = "rmtsolve: proportional-limit learning curves and their Monte Carlo checks";
   m.attr("__version__") = RMTSOLVE_VERSION;
+  m.attr("_pybind11_version") = RMTSOLVE_PYBIND11_VERSION;  // see rmtsolve/__init__.py: numpy 2 needs >= 2.12
 
   m.def("models", [] {
     py::list out;

@@ -9,9 +9,27 @@ A numeric parameter takes a number, a sequence, or a grid string ("a:b:n", "a:b:
 Invalid input raises ValueError naming the parameter.  Points that did not converge have NaN in
 their output columns and are listed in ``curve.notes``.
 """
+import numpy as _np
+
 from . import _rmtsolve
 
 __version__ = _rmtsolve.__version__
+
+
+def _check_numpy_abi():
+    # pybind11 before 2.12 reads numpy's dtype struct with the numpy 1 layout (itemsize, strides):
+    # a module built against it gives wrong arrays under numpy 2.  Refuse rather than mis-compute.
+    try:
+        built = tuple(int(x) for x in _rmtsolve._pybind11_version.split(".")[:2])
+    except (AttributeError, ValueError):
+        return
+    if int(_np.__version__.split(".")[0]) >= 2 and built < (2, 12):
+        raise ImportError(f"rmtsolve was built with pybind11 {_rmtsolve._pybind11_version}, which does not support "
+                          f"numpy {_np.__version__}; rebuild it with pybind11 >= 2.12 (pip install . does, with "
+                          "build isolation) or use numpy < 2")
+
+
+_check_numpy_abi()
 __all__ = ["Table", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
            "kernel_predict"]
 

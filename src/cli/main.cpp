@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -151,6 +152,53 @@ int report_invalid(const InvalidInput& e, const CLI::App* app) {
   return kInvalidInput;
 }
 
+bool ends_with_json(const std::string& arg) {
+  return arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0;
+}
+
+// Where `validate NAME` looks for a suite: the path as given, then the installed suites
+// (<exe dir>/../share/rmtsolve/validation), then — only for a binary inside this build tree — the
+// source tree's validation/.  So `rmtsolve validate srf_notebook_s2` works wherever rmtsolve is.
+std::vector<std::filesystem::path> suite_candidates(const std::string& arg) {
+  namespace fs = std::filesystem;
+  const std::string file = ends_with_json(arg) ? arg : arg + ".json";
+  std::vector<fs::path> out{fs::path(arg)};
+  if (!ends_with_json(arg)) out.emplace_back(file);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return out;
+  const fs::path exe_dir = exe.parent_path();
+  out.push_back(exe_dir / ".." / "share" / "rmtsolve" / "validation" / fs::path(file).filename());
+#ifdef RMTSOLVE_BUILD_DIR
+  const fs::path build = fs::weakly_canonical(RMTSOLVE_BUILD_DIR, ec);
+  const fs::path here = fs::weakly_canonical(exe_dir, ec);
+  const auto [b, h] = std::mismatch(build.begin(), build.end(), here.begin(), here.end());
+  if (!ec && b == build.end()) out.push_back(fs::path(RMTSOLVE_SOURCE_DIR) / "validation" / fs::path(file).filename());
+#endif
+  return out;
+}
+
+// The suite file `validate ARG` names, or "" when ARG names none (e.g. it is a model).
+std::string resolve_suite(const std::string& arg) {
+  if (arg.empty() || arg[0] == '-') return "";
+  for (const auto& candidate : suite_candidates(arg)) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec)) return candidate.lexically_normal().string();
+  }
+  return "";
+}
+
+bool is_model_name(const std::string& arg) {
+  for (const auto& m : models())
+    if (m->name() == arg) return true;
+  return false;
+}
+
+// A suite argument ends in .json, or is not a model's name and names an existing suite.
+bool is_suite_argument(const std::string& arg) {
+  return ends_with_json(arg) || (!is_model_name(arg) && !resolve_suite(arg).empty());
+}
+
 // `rmtsolve validate validation/<suite>.json [--reduced]`: every run of the suite, one table.
 int run_suite_command(int argc, char** argv) {
   CLI::App app{"rmtsolve validate SUITE: run a validation suite (validation/*.json)"};
@@ -158,7 +206,7 @@ int run_suite_command(int argc, char** argv) {
   bool reduced = false;
   int d = 0, seeds = 0, threads = 0;
   double k_sigma = -1.0;
-  app.add_option("suite", path, "suite file")->required();
+  app.add_option("suite", path, "suite file, or the name of an installed suite (e.g. srf_notebook_s2)")->required();
   app.add_flag("--reduced", reduced, "use the suite's reduced (CI) Monte Carlo size");
   app.add_option("--d", d, "override the input dimension");
   app.add_option("--seeds", seeds, "override the number of seeds");
@@ -176,6 +224,13 @@ int run_suite_command(int argc, char** argv) {
     return kInvalidInput;
   }
   try {
+    const std::string found = resolve_suite(path);
+    if (found.empty()) {
+      std::string looked;
+      for (const auto& c : suite_candidates(path)) looked += (looked.empty() ? "" : ", ") + c.lexically_normal().string();
+      throw InvalidInput("suite", "no suite '" + path + "' (looked in: " + looked + ")");
+    }
+    path = found;
     const Suite suite = load_suite(path);
     SimulationOptions sim = reduced ? suite.reduced : suite.full;
     if (d > 0) sim.d = d;
@@ -249,9 +304,6 @@ std::vector<std::string> expand_config(const std::vector<std::string>& args) {
   return out;
 }
 
-bool is_suite_argument(const std::string& arg) {
-  return arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0;
-}
 
 }  // namespace
 
