@@ -132,6 +132,16 @@ PYBIND11_MODULE(_rmtsolve, m) {
     return out;
   });
 
+  m.def("solver_defaults", [] {
+    const SolverOptions o;
+    py::dict d;
+    d["tolerance"] = o.tolerance;
+    d["max_iterations"] = o.max_iterations;
+    d["damping"] = o.damping;
+    d["anderson"] = o.anderson_memory;
+    return d;
+  });
+
   m.def("curve", [](const std::string& name, const py::dict& params, const py::dict& solver) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);

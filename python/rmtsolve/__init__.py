@@ -7,8 +7,17 @@
 Parameters are the CLI flags of `rmtsolve curve MODEL --help` (``lambda`` is spelt ``lambda_``).
 A numeric parameter takes a number, a sequence, or a grid string ("a:b:n", "a:b:n:log", "x,y,z").
 Invalid input raises ValueError naming the parameter.  Points that did not converge have NaN in
-their output columns and are listed in ``curve.notes``.
+their output columns, are listed in ``table.notes`` and ``table.non_converged``, and raise a
+``rmtsolve.ConvergenceWarning`` naming them.  Tables convert with ``to_pandas()`` (pandas is
+optional) and save with ``to_csv(path)`` / ``to_json(path)`` in the CLI's formats.
 """
+import json as _json
+import math as _math
+import os as _os
+import re as _re
+import tempfile as _tempfile
+import warnings as _warnings
+
 import numpy as _np
 
 from . import _rmtsolve
@@ -30,23 +39,186 @@ def _check_numpy_abi():
 
 
 _check_numpy_abi()
-__all__ = ["Table", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
+__all__ = ["Table", "ConvergenceWarning", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
            "kernel_predict"]
 
 
+class ConvergenceWarning(RuntimeWarning):
+    """Some points of a table did not converge: their outputs are NaN (see ``Table.non_converged``)."""
+
+
+_TRUE, _FALSE = {"yes", "true"}, {"no", "false"}
+
+
+def _typed(value):
+    """A metadata value as written by the library (text) -> bool, int, float or the text itself."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    if _re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if _re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", text, flags=_re.IGNORECASE):
+        return float(text)
+    return value
+
+
+def _format_number(v):
+    return "" if _math.isnan(v) else format(v, ".12g")
+
+
+def _write_atomically(path, text):
+    # Same contract as the CLI's --output: a temporary file beside the target, then a rename.
+    directory = _os.path.dirname(_os.path.abspath(path))
+    fd, tmp = _tempfile.mkstemp(prefix=".rmtsolve-", dir=directory)
+    try:
+        with _os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        _os.replace(tmp, path)
+    except BaseException:
+        if _os.path.exists(tmp):
+            _os.unlink(tmp)
+        raise
+
+
 class Table(dict):
-    """Columns by name (numpy arrays for numbers, lists for text), plus metadata and notes."""
+    """Columns by name (numpy arrays for numbers, lists for text), plus metadata and notes.
+
+    ``metadata`` values are typed (numbers as numbers, yes/no as booleans); ``converged`` is a
+    boolean column.  ``non_converged`` lists the parameters of every point that did not converge.
+    """
 
     def __init__(self, raw):
         super().__init__(raw["data"])
         self.columns = list(raw["columns"])
-        self.metadata = dict(raw["metadata"])
+        self.metadata = {k: _typed(v) for k, v in raw["metadata"].items()}
         self.failed_points = int(raw["failed_points"])
         self.notes = list(raw["notes"])
+        if "converged" in self:
+            self["converged"] = _np.asarray(self["converged"]) == 1.0
+        self.non_converged = []
+
+    @property
+    def nrows(self):
+        """Number of rows (points); len(table) is the number of columns, as for any dict."""
+        return len(next(iter(self.values()))) if self else 0
 
     def __repr__(self):
-        rows = len(next(iter(self.values()))) if self else 0
-        return f"<rmtsolve.Table {self.metadata.get('model', '')}: {rows} rows, columns {self.columns}>"
+        return f"<rmtsolve.Table {self.metadata.get('model', '')}: {self.nrows} rows, columns {self.columns}>"
+
+    def rows(self):
+        """The table row by row, as dicts."""
+        return [{c: self[c][i] for c in self.columns} for i in range(self.nrows)]
+
+    def to_pandas(self):
+        """A pandas DataFrame of the columns, in order; ``df.attrs`` holds the metadata and notes.
+        pandas is optional: Debian's python3-pandas, or ``pip install pandas``."""
+        try:
+            import pandas
+        except ImportError as e:
+            raise ImportError("Table.to_pandas needs pandas (Debian: apt-get install python3-pandas; "
+                              "otherwise pip install pandas)") from e
+        df = pandas.DataFrame({c: self[c] for c in self.columns}, columns=self.columns)
+        df.attrs["metadata"] = dict(self.metadata)
+        df.attrs["notes"] = list(self.notes)
+        return df
+
+    def _cells(self, i):
+        for c in self.columns:
+            v = self[c][i]
+            if isinstance(v, (bool, _np.bool_)):
+                yield c, bool(v)
+            elif isinstance(v, (int, float, _np.integer, _np.floating)):
+                yield c, float(v)
+            else:
+                yield c, str(v)
+
+    def to_csv(self, path=None):
+        """The CLI's CSV: "# key: value" metadata lines, a header, one row per point (NaN as empty).
+        Writes `path` atomically and returns None, or returns the text when `path` is None."""
+        import csv
+        import io
+        out = io.StringIO()
+        for k, v in self.metadata.items():
+            out.write(f"# {k}: {_json.dumps(v) if isinstance(v, (dict, list)) else v}\n")
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.columns)
+        for i in range(self.nrows):
+            writer.writerow([(int(v) if isinstance(v, bool) else _format_number(v)) if not isinstance(v, str) else v
+                             for _, v in self._cells(i)])
+        if path is None:
+            return out.getvalue()
+        _write_atomically(path, out.getvalue())
+        return None
+
+    def to_json(self, path=None):
+        """The CLI's JSON: {"metadata", "columns", "rows": [{column: value}]}, NaN as null.
+        Writes `path` atomically and returns None, or returns the text when `path` is None."""
+        rows = [{c: (None if isinstance(v, float) and not _math.isfinite(v) else v) for c, v in self._cells(i)}
+                for i in range(self.nrows)]
+        text = _json.dumps({"metadata": self.metadata, "columns": self.columns, "rows": rows}, indent=2) + "\n"
+        if path is None:
+            return text
+        _write_atomically(path, text)
+        return None
+
+
+_MODEL_INFO = {}
+
+
+def _model_info(name):
+    if not _MODEL_INFO:
+        for m in _rmtsolve.models():
+            _MODEL_INFO[m["name"]] = m
+    return _MODEL_INFO.get(name)
+
+
+def _plain(value):
+    if isinstance(value, _np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, _np.generic):
+        return value.item()
+    return value
+
+
+def _finish(table, model, params, solver=None, command=None):
+    """Typed metadata with every parameter (given or default) and solver option, and a
+    ConvergenceWarning naming the points that did not converge."""
+    info = _model_info(model)
+    if info is not None:
+        parameters = {k: v[0] for k, v in info["numbers"].items()}
+        parameters.update({k: v[0] for k, v in info["texts"].items()})
+        parameters.update({k: _plain(v) for k, v in params.items()})
+        table.metadata["parameters"] = parameters
+    if solver is not None:
+        options = dict(_rmtsolve.solver_defaults())
+        options.update(solver)
+        table.metadata["solver"] = options
+    if command is not None:
+        table.metadata["command"] = command
+    if "converged" in table and info is not None:
+        names = [c for c in table.columns if c in info["numbers"] or c in info["texts"]]
+        bad = [i for i, ok in enumerate(table["converged"]) if not ok]
+        table.non_converged = [{c: _plain(table[c][i]) for c in names} for i in bad]
+        if bad:
+            def point(i):
+                varying = [c for c in names if len({str(x) for x in table[c]}) > 1] or names
+                reason = table["reason"][i] if "reason" in table else "not converged"
+                return ", ".join(f"{c}={_plain(table[c][i])}" for c in varying) + f" ({reason})"
+            shown = "; ".join(point(i) for i in bad[:10]) + ("; ..." if len(bad) > 10 else "")
+            _warnings.warn(f"rmtsolve: {len(bad)} of {table.nrows} points of {model} did not converge, "
+                           f"their outputs are NaN: {shown}", ConvergenceWarning, stacklevel=3)
+    return table
+
+
+def _call(name, model, params, **options):
+    given = ", ".join([repr(model)] + [f"{k}={_plain(v)!r}" for k, v in {**options, **params}.items()])
+    return f"python: rmtsolve.{name}({given})"
 
 
 def _params(params):
@@ -55,20 +227,29 @@ def _params(params):
 
 def curve(model, solver=None, **params):
     """Theory learning curve of `model` over the given parameters."""
-    return Table(_rmtsolve.curve(model, _params(params), solver or {}))
+    p = _params(params)
+    table = Table(_rmtsolve.curve(model, p, solver or {}))
+    return _finish(table, model, p, solver or {}, _call("curve", model, params, **({"solver": solver} if solver else {})))
 
 
 def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precision="float64", **params):
     """Monte Carlo table: mean and standard error over `seeds` simulated networks of input dimension d.
     precision="float32" computes the features in single precision (models rf and deep)."""
-    return Table(_rmtsolve.simulate(model, _params(params), d, seeds, n_test, seed, threads, precision))
+    p = _params(params)
+    table = Table(_rmtsolve.simulate(model, p, d, seeds, n_test, seed, threads, precision))
+    return _finish(table, model, p, None, _call("simulate", model, params, d=d, seeds=seeds, n_test=n_test,
+                                                 seed=seed, threads=threads, precision=precision))
 
 
 def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=-1.0,
              solver=None, precision="float64", **params):
     """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point."""
-    return Table(_rmtsolve.validate(model, _params(params), solver or {}, d, seeds, n_test, seed, threads,
-                                    k_sigma, rel_tol, precision))
+    p = _params(params)
+    table = Table(_rmtsolve.validate(model, p, solver or {}, d, seeds, n_test, seed, threads, k_sigma, rel_tol,
+                                     precision))
+    return _finish(table, model, p, solver or {}, _call("validate", model, params, d=d, seeds=seeds, n_test=n_test,
+                                                         seed=seed, threads=threads, k_sigma=k_sigma,
+                                                         rel_tol=rel_tol, precision=precision))
 
 
 def validate_suite(path, reduced=False):

@@ -56,8 +56,13 @@ def test_bad_input_raises_value_error_naming_the_parameter():
 
 
 def test_non_converged_point_is_nan_and_reported():
-    t = rmtsolve.curve("rf", alpha=[1.0, 2.0, 3.0], beta=2, lambda_=0)
+    # alpha = n/d = 2 with beta = p/d = 2 is the ridgeless interpolation threshold n = p.
+    with pytest.warns(rmtsolve.ConvergenceWarning, match=r"1 of 3 points of rf did not converge.*alpha=2\.0 \(divergent\)"):
+        t = rmtsolve.curve("rf", alpha=[1.0, 2.0, 3.0], beta=2, lambda_=0)
     assert t.failed_points == 1
+    assert t.non_converged == [{"alpha": 2.0, "beta": 2.0, "lambda": 0.0, "noise": 0.0,
+                                "activation": "tanh", "target": "linear"}]
+    assert t["converged"].dtype == bool and list(t["converged"]) == [True, False, True]
     assert math.isnan(t["test_error"][1]) and np.isfinite(t["test_error"][0])
     assert t["reason"][1] == "divergent"
 
@@ -113,3 +118,55 @@ def test_kernel_predict_interpolates_and_flows():
     end = rmtsolve.kernel_predict(X, y, Xt, activation="erf", depth=2, b_std=0.2)
     np.testing.assert_allclose(flow["mean"][1], end["mean"][0], rtol=1e-6, atol=1e-8)
     assert flow["eta_max"] > 0
+
+
+def test_metadata_is_typed_and_complete():
+    c = rmtsolve.curve("rf", alpha=[0.5, 1.0], beta=2, solver={"max_iterations": 300})
+    m = c.metadata
+    assert m["model"] == "rf" and isinstance(m["rmtsolve"], str)
+    # every parameter, given or default, with its Python type
+    assert m["parameters"]["alpha"] == [0.5, 1.0] and m["parameters"]["beta"] == 2
+    assert m["parameters"]["activation"] == "tanh" and isinstance(m["parameters"]["lambda"], float)
+    # every solver option: the one given and the library's defaults
+    assert m["solver"]["max_iterations"] == 300 and set(m["solver"]) == {"tolerance", "max_iterations", "damping", "anderson"}
+    assert m["command"].startswith("python: rmtsolve.curve('rf'")
+    v = rmtsolve.validate("rf", alpha=[0.5], d=60, seeds=2)
+    assert v.metadata["d"] == 60 and v.metadata["seeds"] == 2 and isinstance(v.metadata["base_seed"], int)
+
+
+def test_csv_and_json_round_trip_match_the_cli(tmp_path):
+    import json
+    import subprocess
+    args = ["--alpha", "1,2,3", "--beta", "2", "--lambda", "0"]
+    with pytest.warns(rmtsolve.ConvergenceWarning):
+        t = rmtsolve.curve("rf", alpha=[1, 2, 3], beta=2, lambda_=0)
+    t.to_csv(tmp_path / "t.csv")
+    t.to_json(tmp_path / "t.json")
+    mine = [l for l in (tmp_path / "t.csv").read_text().splitlines() if not l.startswith("#")]
+    cli = subprocess.run([os.environ.get("RMTSOLVE_CLI", "rmtsolve"), "curve", "rf", *args],
+                         capture_output=True, text=True)
+    assert cli.returncode == 3  # the divergent point
+    theirs = [l for l in cli.stdout.splitlines() if not l.startswith("#")]
+    assert mine[0] == theirs[0] and len(mine) == len(theirs) == 4
+    for a, b in zip(mine[1:], theirs[1:]):
+        for x, y in zip(a.split(","), b.split(",")):
+            try:
+                fx, fy = float(x), float(y)
+            except ValueError:
+                assert x == y  # text cells, and the empty cells of the divergent point
+                continue
+            # Same library and inputs; both print 12 significant digits.
+            assert fx == pytest.approx(fy, rel=1e-11, abs=1e-300)
+    doc = json.loads((tmp_path / "t.json").read_text())
+    assert doc["columns"] == t.columns and len(doc["rows"]) == 3
+    assert doc["rows"][1]["test_error"] is None and doc["rows"][1]["converged"] is False
+    assert doc["metadata"]["parameters"]["beta"] == 2
+
+
+def test_to_pandas():
+    pandas = pytest.importorskip("pandas")
+    t = rmtsolve.curve("srf", activation="tanh", target="tanh", alpha0=2, eta=[0, 1], alpha="0.5:2:3")
+    df = t.to_pandas()
+    assert isinstance(df, pandas.DataFrame) and list(df.columns) == t.columns and len(df) == 6
+    np.testing.assert_array_equal(df["test_error"].to_numpy(), t["test_error"])
+    assert df.attrs["metadata"]["model"] == "srf"
