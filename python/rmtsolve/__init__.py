@@ -252,9 +252,24 @@ def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=
                                                          rel_tol=rel_tol, precision=precision))
 
 
+def _suite_path(path):
+    # As `rmtsolve validate NAME`: the path as given, then the suites `cmake --install` puts in
+    # <prefix>/share/rmtsolve/validation beside <prefix>/lib/python3.X/*-packages/rmtsolve.
+    path = _os.fspath(path)
+    name = path if path.endswith(".json") else path + ".json"
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    for candidate in (path, name, _os.path.join(here, "..", "..", "..", "..", "share", "rmtsolve", "validation",
+                                                _os.path.basename(name))):
+        if _os.path.isfile(candidate):
+            return _os.path.normpath(candidate)
+    return path  # the library reports it, naming the argument
+
+
 def validate_suite(path, reduced=False):
-    """Runs a validation suite file (validation/*.json)."""
-    return Table(_rmtsolve.validate_suite(path, reduced))
+    """Runs a validation suite: a file (validation/*.json) or the name of an installed suite."""
+    table = Table(_rmtsolve.validate_suite(_suite_path(path), reduced))
+    table.metadata["suite"] = _suite_path(path)
+    return table
 
 
 def models():

@@ -87,8 +87,11 @@ def test_gcm_ridge_from_numpy_matches_isotropic_closed_form():
 
 
 def test_validation_suite():
-    t = rmtsolve.validate_suite(os.path.join(ROOT, "validation", "rf_double_descent.json"), reduced=True)
+    t = rmtsolve.validate_suite(os.path.join(ROOT, "validation", "rf_double_descent"), reduced=True)  # ".json" optional
     assert t.failed_points == 0 and len(t["verdict"]) == 8
+    assert t.metadata["suite"].endswith("rf_double_descent.json")
+    with pytest.raises(ValueError, match="suite"):
+        rmtsolve.validate_suite("no_such_suite")
 
 
 def test_kernels_on_numpy_inputs():
