@@ -277,6 +277,36 @@ def models():
     return _rmtsolve.models()
 
 
-gcm_ridge = _rmtsolve.gcm_ridge
+def gcm_ridge(Psi, Phi, Omega, alpha, lambda_=1e-2, noise=0.0):
+    """GCM ridge (teacher-averaged) on covariances given as numpy arrays.
+
+    Psi (k x k) teacher, Phi = E[u v^T] (k x p) teacher-student, Omega (p x p) student covariance;
+    alpha = n/p (a number or a sequence), lambda_ the ridge of convention A
+    (docs/theory/deep.md §1.3), noise the label-noise variance.  Returns a Table with columns
+    alpha, lambda, noise, test_error, train_error, converged (NaN outputs where not converged).
+    """
+    alphas = [float(a) for a in _np.atleast_1d(_np.asarray(alpha, dtype=float))]
+    raw = _rmtsolve.gcm_ridge(Psi, Phi, Omega, alphas, lambda_, noise)
+    n = len(alphas)
+    test = _np.asarray(raw["test_error"])
+    data = {"alpha": _np.asarray(raw["alpha"]), "lambda": _np.full(n, float(lambda_)),
+            "noise": _np.full(n, float(noise)), "test_error": test, "train_error": _np.asarray(raw["train_error"]),
+            "converged": _np.isfinite(test).astype(float), "reason": ["converged" if _np.isfinite(t) else "not converged"
+                                                                        for t in test]}
+    shape = _np.shape(Phi)
+    table = Table({"data": data, "columns": list(data), "failed_points": int(n - _np.isfinite(test).sum()),
+                   "notes": [], "metadata": {"rmtsolve": __version__, "model": "gcm_ridge"}})
+    table.metadata["parameters"] = {"alpha": alphas, "lambda": float(lambda_), "noise": float(noise),
+                                    "k": int(shape[0]) if len(shape) == 2 else None,
+                                    "p": int(shape[1]) if len(shape) == 2 else None}
+    table.metadata["command"] = f"python: rmtsolve.gcm_ridge(Psi, Phi, Omega, alpha={alphas}, lambda_={lambda_}, noise={noise})"
+    bad = [i for i in range(n) if not table["converged"][i]]
+    table.non_converged = [{"alpha": alphas[i], "lambda": float(lambda_), "noise": float(noise)} for i in bad]
+    if bad:
+        _warnings.warn(f"rmtsolve: {len(bad)} of {n} points of gcm_ridge did not converge, their outputs are NaN: "
+                       + "; ".join(f"alpha={alphas[i]}" for i in bad), ConvergenceWarning, stacklevel=2)
+    return table
+
+
 kernels = _rmtsolve.kernels
 kernel_predict = _rmtsolve.kernel_predict

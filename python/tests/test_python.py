@@ -84,6 +84,12 @@ def test_gcm_ridge_from_numpy_matches_isotropic_closed_form():
     r = rmtsolve.gcm_ridge(eye, eye, eye, alpha=[0.5, 1.5], lambda_=0.0, noise=0.25)
     # F^2 (1 - a) + tau^2 / (1 - a) at a = 0.5;  tau^2 a / (a - 1) at 1.5.
     np.testing.assert_allclose(r["test_error"], [1.0, 0.75], rtol=1e-9)
+    assert isinstance(r, rmtsolve.Table) and r.columns[:3] == ["alpha", "lambda", "noise"]
+    assert r["converged"].all() and r.metadata["parameters"]["p"] == p
+    # ridgeless at the interpolation threshold alpha = n/p = 1 has no finite test error
+    with pytest.warns(rmtsolve.ConvergenceWarning, match="alpha=1.0"):
+        t = rmtsolve.gcm_ridge(eye, eye, eye, alpha=1.0, lambda_=0.0, noise=0.25)
+    assert not t["converged"][0] and math.isnan(t["test_error"][0])
 
 
 def test_validation_suite():
