@@ -65,7 +65,7 @@ std::string output_names(const Model& model) {
 }
 
 // The parameter named by `flag`, checked to be a real number of the model that the sweep leaves free.
-const NumberParameter& free_parameter(const Model& model, const SweepSpec& sweep, const std::string& name,
+NumberParameter free_parameter(const Model& model, const SweepSpec& sweep, const std::string& name,
                                       const std::string& flag) {
   const auto numbers = model.numbers();
   const auto it = std::find_if(numbers.begin(), numbers.end(), [&](const NumberParameter& p) { return p.name == name; });
@@ -79,9 +79,7 @@ const NumberParameter& free_parameter(const Model& model, const SweepSpec& sweep
   if (given != sweep.grids.end())
     throw InvalidInput(flag, "'" + name + "' is also given as --" + name + (given->second.size() > 1 ? " (swept)" : "") +
                                  "; a searched parameter takes its values from the search, drop --" + name);
-  static thread_local NumberParameter found;  // numbers() returns by value
-  found = *it;
-  return found;
+  return *it;
 }
 
 bool in_domain(Domain domain, double v) {
@@ -165,7 +163,7 @@ PreparedSearch prepare_search(const Model& model, const SweepSpec& sweep, const 
     if (!search.objective.empty()) throw InvalidInput("objective", "is the output minimised by --optimize, which is missing");
     if (!search.bounds.empty()) throw InvalidInput("bounds", "bounds the --optimize parameter, which is missing (the --over range is --over PARAM:LO:HI)");
   } else {
-    const NumberParameter& p = free_parameter(model, sweep, search.optimize, "optimize");
+    const NumberParameter p = free_parameter(model, sweep, search.optimize, "optimize");
     out.optimize = p.name;
     std::string objective = search.objective;
     if (objective.empty()) {
@@ -193,7 +191,7 @@ PreparedSearch prepare_search(const Model& model, const SweepSpec& sweep, const 
   const size_t colon = search.over.find(':');
   const std::string over = search.over.substr(0, colon);
   if (over == out.optimize) throw InvalidInput("over", "'" + over + "' is already the --optimize parameter");
-  const NumberParameter& q = free_parameter(model, sweep, over, "over");
+  const NumberParameter q = free_parameter(model, sweep, over, "over");
   out.over = q.name;
   out.over_range = resolve_range(q, colon == std::string::npos ? "" : search.over.substr(colon + 1), "over", search.scan_points);
   out.over_range.zero_limit = false;  // the smallest value reaching the target: 0 is not a sample complexity

@@ -181,3 +181,35 @@ TEST(Optimize, FailedInnerSolveIsNeverAnOptimum) {
   EXPECT_FALSE(out.found);
   EXPECT_NE(out.at.failure.find("did not converge"), std::string::npos);
 }
+
+TEST(Optimize, LinearRandomFeaturesApproachIsotropicRidgeAsBetaGrows) {
+  // rf with a linear activation is ridge with the penalty p·bᵀ(WᵀW)⁻¹b on b = Wᵀa/√p; as β → ∞,
+  // WᵀW/p → I/d and it becomes isotropic ridge in α = n/d with λ* = Δ/F1² and
+  // E* = Δ + F1² s*/(1+s*) (equations/rf_ridge/README.md).  The gap is O(1/β) (measured ≈ 0.25/β on
+  // λ*, ≈ 0.2/β on E*); at β = 1e4 the bounds 1e-3 (relative, λ*) and 1e-4 (absolute, E*) hold with
+  // a factor ≥ 4 of margin, and the gap must shrink by ~10 from β = 1e3 to 1e4 (between 5 and 20).
+  const double noise = 0.25;
+  auto optimum = [&](double beta) {
+    SweepSpec sweep;
+    sweep.texts["activation"] = "linear";
+    sweep.grids["alpha"] = {0.5, 1.0, 2.0};
+    sweep.grids["beta"] = {beta};
+    sweep.grids["noise"] = {noise};
+    SearchSpec search;
+    search.optimize = "lambda";
+    const SweepOutcome out = run_curve(find_model("rf"), sweep, {}, search);
+    EXPECT_EQ(out.failed_points, 0);
+    return std::make_pair(column(out.table, "lambda_opt"), column(out.table, "test_error"));
+  };
+  const auto [lambda_3, error_3] = optimum(1e3);
+  const auto [lambda_4, error_4] = optimum(1e4);
+  const double alphas[] = {0.5, 1.0, 2.0};
+  for (size_t i = 0; i < 3; ++i) {
+    const double s = s_root(alphas[i], noise), limit = noise + s / (1.0 + s);
+    EXPECT_NEAR(lambda_4[i] / noise, 1.0, 1e-3) << "alpha=" << alphas[i];
+    EXPECT_NEAR(error_4[i], limit, 1e-4) << "alpha=" << alphas[i];
+    const double shrink = (error_3[i] - limit) / (error_4[i] - limit);
+    EXPECT_GT(shrink, 5.0) << "alpha=" << alphas[i];
+    EXPECT_LT(shrink, 20.0) << "alpha=" << alphas[i];
+  }
+}
