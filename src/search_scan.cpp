@@ -1,7 +1,5 @@
 #include "search_scan.hpp"
 
-#include <sstream>
-
 namespace rmtsolve::detail {
 
 Scan run_scan(const SearchFunction& f, const SearchRange& range, std::vector<std::vector<double>>& scan_warm,
@@ -19,9 +17,7 @@ Scan run_scan(const SearchFunction& f, const SearchRange& range, std::vector<std
       out.failed = true;
       out.x = scan.x[k];
       out.at = e;
-      std::ostringstream note;
-      note << "an inner solve failed during the scan, at " << range.name << " = " << scan.x[k];
-      out.note = note.str();
+      out.note = "an inner solve failed during the scan";
       for (auto& w : scan_warm) w.clear();  // do not carry states of a failed search to the next point
       return scan;
     }

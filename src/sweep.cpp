@@ -144,7 +144,10 @@ SweepOutcome run_search_curve(const Model& model, const SweepSpec& spec, const S
     out.point_index.push_back(index);
     if (r.failed) {
       ++out.failed_points;
-      out.notes.push_back("point " + describe_point(model, pt) + ": search failed, not an optimum: " + r.at.failure);
+      std::ostringstream where;  // the point without the searched parameters, whose values come from the search
+      for (const auto& p : model.numbers())
+        if (p.name != prepared.optimize && p.name != prepared.over) where << (where.tellp() ? " " : "") << p.name << "=" << pt[p.name];
+      out.notes.push_back("point " + where.str() + ": search failed, not an optimum: " + r.at.failure);
     }
   }
   return out;

@@ -306,6 +306,9 @@ TEST(Cli, OptimizeLambdaPrintsOptimumPerPoint) {
   EXPECT_EQ(data_lines(r.out), 20);
   EXPECT_NE(r.out.find("alpha,beta,lambda,noise,lambda_opt,test_error,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("evaluations,bracket_lo,bracket_hi,on_bound,search"), std::string::npos);
+  const CliRun help = run_cli("curve rf --help");
+  for (const char* flag : {"--optimize", "--objective", "--bounds", "--reach", "--over"})
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
 }
 
 TEST(Cli, ReachNotReachedIsACleanOutcome) {
