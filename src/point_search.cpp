@@ -118,8 +118,8 @@ SearchRange resolve_range(const NumberParameter& p, const std::string& text, con
     r.lo = r.hi * 1e-8;
     r.zero_limit = true;
   }
-  if (scale && p.domain == Domain::kNonNegative) r.zero_limit = true;
-  if (!scale && r.lo == 0.0) r.zero_limit = false;  // 0 is scanned directly
+  // The default range of a parameter that may be 0 (λ) also looks at 0; user bounds only if they include it.
+  if (scale && text.empty() && p.domain == Domain::kNonNegative) r.zero_limit = true;
   return r;
 }
 

@@ -100,6 +100,16 @@ TEST(Optimize, NoiselessOptimumIsTheRidgelessLimit) {
   EXPECT_NEAR(error[0], 0.5, 1e-9);
   EXPECT_EQ(bound[1], "zero");
   EXPECT_NEAR(error[1], 0.0, 1e-9);
+  // Bounds that exclude 0 are respected: the optimum is their lower end, said to be on the bound.
+  search.bounds = "1e-4:10";
+  const SweepOutcome bounded = run_curve(find_model("gcm"), isotropic_sweep(1.0, {0.5}, 0.0), {}, search);
+  EXPECT_NEAR(column(bounded.table, "lambda_opt")[0] / 1e-4, 1.0, 1e-4);
+  EXPECT_EQ(text_column(bounded.table, "on_bound")[0], "lower");
+  // Bounds from 0: log scan of eight decades below HI, then λ = 0 itself.
+  search.bounds = "0:10";
+  const SweepOutcome from_zero = run_curve(find_model("gcm"), isotropic_sweep(1.0, {0.5}, 0.0), {}, search);
+  EXPECT_EQ(column(from_zero.table, "lambda_opt")[0], 0.0);
+  EXPECT_EQ(text_column(from_zero.table, "on_bound")[0], "zero");
 }
 
 TEST(Reach, RidgelessDoubleDescentFirstCrossing) {
