@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -36,6 +38,56 @@ void BM_RfCurve100(benchmark::State& state) {
   state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_RfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond);
+
+// The optimal-ridge curve of the README example (rf, tanh, β = 2, Δ = 0.25, 20 α): --optimize lambda
+// (scan + Brent per point) against the by-hand way, a dense log grid of λ per α whose minimum is
+// read off.  The grid runs report max_rel_gap, the largest relative excess of the grid minimum over
+// the optimised error, to say which grid size matches the optimiser's accuracy.
+SweepSpec rf_optimum_spec() {
+  SweepSpec spec;
+  for (int i = 0; i < 20; ++i) spec.grids["alpha"].push_back(0.2 + 0.2 * i);
+  spec.grids["beta"] = {2.0};
+  spec.grids["noise"] = {0.25};
+  spec.texts["activation"] = "tanh";
+  return spec;
+}
+std::vector<double> column_of(const Table& t, const std::string& name) {
+  const size_t c = static_cast<size_t>(std::find(t.columns.begin(), t.columns.end(), name) - t.columns.begin());
+  std::vector<double> v;
+  for (const auto& row : t.rows) v.push_back(std::get<double>(row[c]));
+  return v;
+}
+void BM_RfOptimalRidgeCurve20(benchmark::State& state) {
+  SearchSpec search;
+  search.optimize = "lambda";
+  for (auto _ : state) benchmark::DoNotOptimize(run_curve(find_model("rf"), rf_optimum_spec(), {}, search).table.rows.size());
+  state.counters["points/s"] = benchmark::Counter(20, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_RfOptimalRidgeCurve20)->Unit(benchmark::kMillisecond);
+
+void BM_RfOptimalRidgeDenseGrid20(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  SweepSpec spec = rf_optimum_spec();
+  for (int k = 0; k < n; ++k) spec.grids["lambda"].push_back(std::pow(10.0, -6.0 + 9.0 * k / (n - 1)));
+  std::vector<double> grid_min;
+  for (auto _ : state) {
+    const Table t = run_curve(find_model("rf"), spec, {}).table;
+    const auto alpha = column_of(t, "alpha"), error = column_of(t, "test_error");
+    std::map<double, double> lowest;
+    for (size_t r = 0; r < t.rows.size(); ++r)
+      lowest[alpha[r]] = lowest.count(alpha[r]) ? std::min(lowest[alpha[r]], error[r]) : error[r];
+    grid_min.clear();
+    for (const auto& [a, e] : lowest) grid_min.push_back(e);
+  }
+  SearchSpec search;
+  search.optimize = "lambda";
+  const auto optimum = column_of(run_curve(find_model("rf"), rf_optimum_spec(), {}, search).table, "test_error");
+  double gap = 0.0;
+  for (size_t i = 0; i < optimum.size() && i < grid_min.size(); ++i) gap = std::max(gap, grid_min[i] / optimum[i] - 1.0);
+  state.counters["max_rel_gap"] = gap;
+  state.counters["points/s"] = benchmark::Counter(20, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_RfOptimalRidgeDenseGrid20)->Arg(100)->Arg(1000)->Arg(10000)->ArgName("lambdas")->Unit(benchmark::kMillisecond);
 
 // A 100-point α sweep of the spiked random-features model (seed-free), tanh student and target.
 void BM_SrfCurve100(benchmark::State& state) {

@@ -114,6 +114,14 @@ PYBIND11_MODULE(_rmtsolve, m) {
   m.attr("__version__") = RMTSOLVE_VERSION;
   m.attr("_pybind11_version") = RMTSOLVE_PYBIND11_VERSION;  // see rmtsolve/__init__.py: numpy 2 needs >= 2.12
 
+  py::class_<SearchSpec>(m, "SearchSpec")
+      .def(py::init<>())
+      .def_readwrite("optimize", &SearchSpec::optimize)
+      .def_readwrite("objective", &SearchSpec::objective)
+      .def_readwrite("bounds", &SearchSpec::bounds)
+      .def_readwrite("reach", &SearchSpec::reach)
+      .def_readwrite("over", &SearchSpec::over);
+
   m.def("models", [] {
     py::list out;
     for (const auto& model : models()) {
@@ -142,18 +150,18 @@ PYBIND11_MODULE(_rmtsolve, m) {
     return d;
   });
 
-  m.def("curve", [](const std::string& name, const py::dict& params, const py::dict& solver) {
+  m.def("curve", [](const std::string& name, const py::dict& params, const py::dict& solver, const SearchSpec& search) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);
     const SolverOptions o = solver_options(solver);
     SweepOutcome out;
     {
       py::gil_scoped_release release;
-      out = run_curve(model, spec, o);
+      out = run_curve(model, spec, o, search);
     }
     out.table.metadata.emplace_back("command", "python: rmtsolve.curve");
     return to_python(out);
-  }, py::arg("model"), py::arg("params"), py::arg("solver") = py::dict());
+  }, py::arg("model"), py::arg("params"), py::arg("solver") = py::dict(), py::arg("search") = SearchSpec{});
 
   m.def("simulate", [](const std::string& name, const py::dict& params, int d, int seeds, int n_test,
                        std::uint64_t seed, int threads, const std::string& precision) {

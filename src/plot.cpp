@@ -77,6 +77,16 @@ void plot_table(const Model& model, const Table& t, const std::string& path) {
     if (column(t, name + "_mean") < t.columns.size())
       points.push_back({pretty + " (Monte Carlo ± SE)", column(t, name + "_mean"), column(t, name + "_se")});
   }
+  // A search's answer (curve --optimize / --reach: PARAM_opt, PARAM_reach) on a second y axis.
+  std::vector<Series> searched;
+  for (size_t c = 0; c < t.columns.size(); ++c) {
+    const std::string& name = t.columns[c];
+    for (const std::string suffix : {"_opt", "_reach"})
+      if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        searched.push_back({symbol(name.substr(0, name.size() - suffix.size())).substr(0, symbol(name.substr(0, name.size() - suffix.size())).find(' ')) +
+                                (suffix == "_opt" ? " optimal (right axis)" : " reaching the target (right axis)"),
+                            c, 0});
+  }
   if (lines.empty() && points.empty()) throw InvalidInput("plot", "the table has no error columns");
 
   std::map<double, std::vector<const std::vector<Table::Cell>*>> groups;
@@ -97,6 +107,16 @@ void plot_table(const Model& model, const Table& t, const std::string& path) {
   script << "set autoscale xfix\nset offsets graph 0.02, graph 0.02, 0, 0\n";
   script << "set key outside right top noenhanced\nset grid\nset datafile missing \"nan\"\n";
   if (lo > 0 && hi / lo > 30.0) script << "set logscale x\n";
+  if (!searched.empty()) {
+    double y2_lo = INFINITY, y2_hi = -INFINITY;
+    for (const auto& row : t.rows)
+      for (const auto& s : searched) {
+        y2_lo = std::min(y2_lo, number(row[s.y]));
+        y2_hi = std::max(y2_hi, number(row[s.y]));
+      }
+    script << "set ytics nomirror\nset y2tics\nset y2label \"optimum / crossing\"\n";
+    if (y2_lo > 0 && y2_hi / y2_lo > 30.0) script << "set logscale y2\n";
+  }
   std::vector<std::string> clauses;
   int style = 1;
   for (const auto& [g, rows] : groups) {
@@ -107,6 +127,7 @@ void plot_table(const Model& model, const Table& t, const std::string& path) {
       data << number((*row)[xc]);
       for (const auto& s : lines) data << " " << number((*row)[s.y]);
       for (const auto& s : points) data << " " << number((*row)[s.y]) << " " << number((*row)[s.se]);
+      for (const auto& s : searched) data << " " << number((*row)[s.y]);
       data << "\n";
     }
     std::ostringstream group_value;
@@ -123,6 +144,9 @@ void plot_table(const Model& model, const Table& t, const std::string& path) {
                         " title " + quoted(s.label + suffix));
       col += 2;
     }
+    for (const auto& s : searched)
+      clauses.push_back(quoted(file) + " using 1:" + std::to_string(col++) + " axes x1y2 with linespoints pt 6 lc " +
+                        std::to_string(style) + " title " + quoted(s.label + suffix));
     ++style;
   }
   script << "plot ";

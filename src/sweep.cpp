@@ -1,10 +1,12 @@
 #include "rmtsolve/sweep.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/point_search.hpp"
 #include "rmtsolve/progress.hpp"
 
 namespace rmtsolve {
@@ -83,6 +85,74 @@ void append_text_cells(const Model& model, const Point& point, std::vector<Table
   for (const auto& p : model.texts()) row.emplace_back(point.str(p.name));
 }
 
+// run_curve with a search at every point: the searched parameters' columns stay (empty) so that
+// every table of a model has the same leading columns; PARAM_opt / PARAM_reach follow them.
+SweepOutcome run_search_curve(const Model& model, const SweepSpec& spec, const SolverOptions& options,
+                              const SearchSpec& search) {
+  const PreparedSearch prepared = prepare_search(model, spec, search);
+  const std::vector<Point> points = expand(model, spec);
+  SweepOutcome out;
+  Table& t = out.table;
+  add_model_metadata(model, t);
+  if (!prepared.optimize.empty())
+    t.metadata.emplace_back("optimize", prepared.optimize + " minimising " + model.outputs()[prepared.objective]);
+  if (!prepared.over.empty())
+    t.metadata.emplace_back("reach", model.outputs()[prepared.reach_output] + " <= " + std::to_string(prepared.reach_value) +
+                                         " at the smallest " + prepared.over);
+  add_parameter_columns(model, t);
+  if (!prepared.over.empty()) t.columns.push_back(prepared.over + "_reach");
+  if (!prepared.optimize.empty()) t.columns.push_back(prepared.optimize + "_opt");
+  for (const auto& o : model.outputs()) t.columns.push_back(o);
+  for (const char* c : {"converged", "reason", "iterations", "residual", "method", "evaluations", "bracket_lo",
+                        "bracket_hi", "on_bound", "search"})
+    t.columns.emplace_back(c);
+  add_text_columns(model, t);
+  SearchState state;
+  ProgressBar bar(points.size(), "points");
+  const double nan = std::nan("");
+  for (std::size_t index = 0; index < points.size(); ++index) {
+    const Point& pt = points[index];
+    if (!mine(spec, index)) continue;
+    if (interrupted()) return mark_interrupted(out);
+    const SearchOutcome r = search_point(model, pt, prepared, options, state);
+    bar.tick();
+    const bool ok = r.found && !r.failed;
+    auto row = parameter_cells(model, pt);
+    for (const std::string& searched : {prepared.optimize, prepared.over}) {
+      if (searched.empty()) continue;
+      const size_t c = static_cast<size_t>(std::find(t.columns.begin(), t.columns.end(), searched) - t.columns.begin());
+      row[c] = nan;
+    }
+    if (!prepared.over.empty()) row.emplace_back(ok ? r.x : nan);
+    if (!prepared.optimize.empty())
+      row.emplace_back(!ok ? nan : prepared.over.empty() ? r.x : r.at.extra.empty() ? nan : r.at.extra[0]);
+    const Summary& s = r.at.result.summary;
+    for (size_t k = 0; k < model.outputs().size(); ++k)
+      row.emplace_back(ok && k < r.at.result.values.size() ? r.at.result.values[k] : nan);
+    row.emplace_back(r.failed ? 0.0 : 1.0);
+    row.emplace_back(std::string(r.failed && s.converged ? "failed" : to_string(s.reason)));
+    row.emplace_back(static_cast<double>(s.iterations));
+    row.emplace_back(s.residual);
+    row.emplace_back(s.method);
+    row.emplace_back(static_cast<double>(r.evaluations));
+    row.emplace_back(ok ? r.bracket_lo : nan);
+    row.emplace_back(ok ? r.bracket_hi : nan);
+    row.emplace_back(r.failed ? std::string("") : r.on_bound);
+    row.emplace_back(r.failed ? r.note + ": " + r.at.failure : r.note);
+    append_text_cells(model, pt, row);
+    t.rows.push_back(std::move(row));
+    out.point_index.push_back(index);
+    if (r.failed) {
+      ++out.failed_points;
+      std::ostringstream where;  // the point without the searched parameters, whose values come from the search
+      for (const auto& p : model.numbers())
+        if (p.name != prepared.optimize && p.name != prepared.over) where << (where.tellp() ? " " : "") << p.name << "=" << pt[p.name];
+      out.notes.push_back("point " + where.str() + ": search failed, not an optimum: " + r.at.failure);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Point> expand(const Model& model, const SweepSpec& spec) {
@@ -128,7 +198,8 @@ std::vector<Point> expand(const Model& model, const SweepSpec& spec) {
   return points;
 }
 
-SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOptions& options) {
+SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOptions& options, const SearchSpec& search) {
+  if (search.active()) return run_search_curve(model, spec, options, search);
   const std::vector<Point> points = expand(model, spec);
   SweepOutcome out;
   Table& t = out.table;

@@ -299,3 +299,69 @@ TEST(Cli, InterruptedSimulationKeepsFinishedPoints) {
   EXPECT_EQ(table.back(), '\n');  // written whole, not cut mid-line
   std::filesystem::remove(path);
 }
+
+TEST(Cli, OptimizeLambdaPrintsOptimumPerPoint) {
+  const CliRun r = run_cli("curve rf --activation tanh --alpha 0.2:4:20 --beta 2 --noise 0.25 --optimize lambda");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(data_lines(r.out), 20);
+  EXPECT_NE(r.out.find("alpha,beta,lambda,noise,lambda_opt,test_error,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("evaluations,bracket_lo,bracket_hi,on_bound,search"), std::string::npos);
+  const CliRun help = run_cli("curve rf --help");
+  for (const char* flag : {"--optimize", "--objective", "--bounds", "--reach", "--over"})
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+}
+
+TEST(Cli, ReachNotReachedIsACleanOutcome) {
+  // Label noise 0.25 is a floor of the test error: 0.1 cannot be reached, which is an answer, not an error.
+  const CliRun r = run_cli("curve rf --activation tanh --beta 2 --lambda 1e-2 --noise 0.25 --reach test_error=0.1 --over alpha");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("not reached within the bounds"), std::string::npos) << r.out;
+}
+
+TEST(Cli, SearchBadInputNamesTheFlag) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"curve rf --optimize lambda --bounds 1:0.1", "--bounds"},           // LO >= HI
+      {"curve rf --optimize lambda --bounds -1:1", "--bounds"},            // outside λ >= 0
+      {"curve rf --optimize alpha --bounds 0:2", "--bounds"},              // outside α > 0
+      {"curve rf --optimize lambda --bounds 1:x", "--bounds"},             // not numbers
+      {"curve rf --optimize lambda --objective nonsense", "--objective"},  // not an output
+      {"curve rf --objective test_error", "--objective"},                  // without --optimize
+      {"curve rf --optimize activation", "--optimize"},                    // a text parameter
+      {"curve rf --optimize gamma", "--optimize"},                         // not a parameter
+      {"curve krr --optimize depth --bounds 1:4", "--optimize"},          // a whole number
+      {"curve rf --optimize lambda --lambda 1e-3:1:5:log", "--optimize"},  // also swept
+      {"curve rf --optimize noise", "--bounds"},                           // no default range
+      {"curve rf --reach nonsense=0.1 --over alpha", "--reach"},           // output the model lacks
+      {"curve rf --reach test_error --over alpha", "--reach"},             // no value
+      {"curve rf --reach test_error=0.1", "--over"},                       // --over missing
+      {"curve rf --reach test_error=0.1 --over alpha --alpha 1,2", "--over"},  // also swept
+      {"curve rf --reach test_error=0.1 --over lambda --optimize lambda", "--over"},
+      {"curve rf --reach test_error=0.1 --over alpha:2:1", "--over"},      // LO >= HI
+  };
+  for (const auto& [args, flag] : cases) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_TRUE(one_line(r.err)) << args << ": " << r.err;
+    EXPECT_NE(r.err.find(flag), std::string::npos) << args << ": " << r.err;
+  }
+}
+
+TEST(Cli, SearchWithFailingInnerSolvesIsNotAnOptimum) {
+  // One iteration cannot solve the srf point: the row is kept with its summary, exit 3.
+  const CliRun r = run_cli("curve srf --activation tanh --target tanh --alpha 1 --optimize eta --max-iterations 1");
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_EQ(data_lines(r.out), 1);
+  EXPECT_NE(r.err.find("not an optimum"), std::string::npos) << r.err;
+}
+
+TEST(Cli, OptimisedCurvePlotsTheOptimumOnASecondAxis) {
+  const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_cli_optplot_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string svg = (dir / "optimum.svg").string();
+  const CliRun c = run_cli("curve rf --alpha 0.2:3:8 --noise 0.25 --optimize lambda --plot " + svg);
+  ASSERT_EQ(c.code, 0) << c.err;
+  const std::string drawing = slurp(svg);
+  EXPECT_NE(drawing.find("λ optimal (right axis)"), std::string::npos);
+  EXPECT_NE(drawing.find("optimum / crossing"), std::string::npos);  // the second axis' label
+  std::filesystem::remove_all(dir);
+}

@@ -21,6 +21,18 @@ struct SweepSpec {
   int shard = 0, shard_count = 1;
 };
 
+/// A one-parameter search at every point of the sweep (`curve --optimize` / `--reach`), as given by
+/// the user; checked against the model by prepare_search (rmtsolve/point_search.hpp).
+struct SearchSpec {
+  std::string optimize;   // numeric parameter to optimise ("": none)
+  std::string objective;  // output to minimise ("": test_error, or classification_error for a sign/probit teacher)
+  std::string bounds;     // "LO:HI" for the optimised parameter ("": its default range)
+  std::string reach;      // "OUTPUT=VALUE": smallest --over value at which OUTPUT falls to VALUE
+  std::string over;       // "PARAM" or "PARAM:LO:HI"
+  int scan_points = 25;   // coarse scan before the bracketed minimiser / root finder
+  bool active() const { return !optimize.empty() || !reach.empty() || !objective.empty() || !bounds.empty() || !over.empty(); }
+};
+
 /// Fills defaults and checks every value against the model's domains (InvalidInput naming the
 /// parameter), then returns the grid points in sweep order.
 std::vector<Point> expand(const Model& model, const SweepSpec& spec);
@@ -35,7 +47,12 @@ struct SweepOutcome {
 
 /// Theory curve: parameters, outputs, and the solver summary of every point.  Outputs of a point
 /// that did not converge are left empty; the other rows are unaffected.
-SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOptions& options);
+/// With an active `search`, every row is the optimum (PARAM_opt) or the crossing (PARAM_reach) at
+/// that point of the remaining sweep, with the search's summary (evaluations, bracket, on_bound,
+/// search note); a point whose inner solves failed is kept with the failing summary and counted in
+/// failed_points; "not reached within the bounds" is a clean row with an empty value and a note.
+SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOptions& options,
+                       const SearchSpec& search = {});
 
 /// Monte Carlo table: parameters, then mean, standard error for each simulated output, and seeds.
 SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const SimulationOptions& options);

@@ -225,11 +225,46 @@ def _params(params):
     return {("lambda" if k == "lambda_" else k): v for k, v in params.items()}
 
 
-def curve(model, solver=None, **params):
-    """Theory learning curve of `model` over the given parameters."""
+def _range_text(name, value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        lo, hi = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: must be (LO, HI) or 'LO:HI', got {value!r}") from None
+    return f"{float(lo)!r}:{float(hi)!r}"
+
+
+def curve(model, solver=None, optimize=None, objective=None, bounds=None, reach=None, over=None, **params):
+    """Theory learning curve of `model` over the given parameters.
+
+    optimize="lambda" minimises `objective` (default test_error) over that parameter at every point,
+    within bounds=(LO, HI); column "lambda_opt".  reach=("test_error", 0.1) or "test_error=0.1" with
+    over="alpha" (or over=("alpha", LO, HI)) gives the smallest alpha reaching that value; column
+    "alpha_reach".  Both together: the sample complexity at the optimal parameter."""
+    search = _rmtsolve.SearchSpec()
+    search.optimize = optimize or ""
+    search.objective = objective or ""
+    search.bounds = _range_text("bounds", bounds)
+    if reach is not None and not isinstance(reach, str):
+        try:
+            output, value = reach
+        except (TypeError, ValueError):
+            raise ValueError(f"reach: must be (OUTPUT, VALUE) or 'OUTPUT=VALUE', got {reach!r}") from None
+        reach = f"{output}={float(value)!r}"
+    search.reach = reach or ""
+    if over is not None and not isinstance(over, str):
+        if len(over) != 3:
+            raise ValueError(f"over: must be 'PARAM', 'PARAM:LO:HI' or (PARAM, LO, HI), got {over!r}")
+        over = f"{over[0]}:{float(over[1])!r}:{float(over[2])!r}"
+    search.over = over or ""
     p = _params(params)
-    table = Table(_rmtsolve.curve(model, p, solver or {}))
-    return _finish(table, model, p, solver or {}, _call("curve", model, params, **({"solver": solver} if solver else {})))
+    table = Table(_rmtsolve.curve(model, p, solver or {}, search))
+    extra = {k: v for k, v in (("solver", solver), ("optimize", optimize), ("objective", objective),
+                               ("bounds", bounds), ("reach", reach), ("over", over)) if v}
+    return _finish(table, model, p, solver or {}, _call("curve", model, params, **extra))
 
 
 def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precision="float64", **params):

@@ -179,3 +179,25 @@ def test_to_pandas():
     assert isinstance(df, pandas.DataFrame) and list(df.columns) == t.columns and len(df) == 6
     np.testing.assert_array_equal(df["test_error"].to_numpy(), t["test_error"])
     assert df.attrs["metadata"]["model"] == "srf"
+
+def test_optimize_and_reach_keywords(tmp_path):
+    # Isotropic ridge (equations/gcm_ridge/README.md): lambda* = noise/rho, and at optimal ridge
+    # the error 0.5 is reached at alpha = 1.5 (rho = 1, noise = 0.25).
+    spectrum = tmp_path / "spectrum.csv"
+    p = 40
+    spectrum.write_text("omega,t\n" + "".join(f"1,{1.0 / p!r}\n" for _ in range(p)))
+    o = rmtsolve.curve("gcm", spectrum=str(spectrum), alpha=[0.5, 2.0], noise=0.25, optimize="lambda",
+                       bounds=(1e-4, 10))
+    np.testing.assert_allclose(o["lambda_opt"], [0.25, 0.25], rtol=1e-4)
+    assert list(o["on_bound"]) == ["no", "no"]
+    r = rmtsolve.curve("gcm", spectrum=str(spectrum), noise=0.25, optimize="lambda",
+                       reach=("test_error", 0.5), over=("alpha", 0.05, 50))
+    np.testing.assert_allclose(r["alpha_reach"], [1.5], rtol=1e-6)
+    with pytest.raises(ValueError, match="bounds"):
+        rmtsolve.curve("rf", optimize="lambda", bounds=(1.0, 0.1))
+    with pytest.raises(ValueError, match="objective"):
+        rmtsolve.curve("rf", optimize="lambda", objective="nonsense")
+    with pytest.raises(ValueError, match="optimize"):
+        rmtsolve.curve("rf", optimize="lambda", lambda_=[0.1, 1])
+    with pytest.raises(ValueError, match="over"):
+        rmtsolve.curve("rf", reach="test_error=0.3")

@@ -32,6 +32,7 @@ struct CommonFlags {
   SolverOptions solver;
   SimulationOptions simulation;
   ValidationTolerance tolerance;
+  SearchSpec search;  // curve --optimize / --reach
 };
 
 struct ModelFlags {
@@ -51,6 +52,19 @@ void add_solver_flags(CLI::App* sub, CommonFlags& c) {
   sub->add_option("--max-iterations", c.solver.max_iterations, "iteration budget per point")->capture_default_str();
   sub->add_option("--damping", c.solver.damping, "weight of the old iterate in damped steps")->capture_default_str();
   sub->add_option("--anderson", c.solver.anderson_memory, "Anderson memory (0: plain damped iteration)")->capture_default_str();
+}
+
+void add_search_flags(CLI::App* sub, CommonFlags& c) {
+  sub->add_option("--optimize", c.search.optimize,
+                  "PARAM: at every point, minimise --objective over PARAM (coarse scan, then Brent); column PARAM_opt");
+  sub->add_option("--objective", c.search.objective,
+                  "output minimised by --optimize (default test_error; classification_error for a sign/probit teacher)");
+  sub->add_option("--bounds", c.search.bounds,
+                  "LO:HI range of the --optimize parameter (default: lambda 1e-6:1e3 and time 1e-3:1e4 in log, eta 0:5, "
+                  "ratios 1e-2:1e2 in log)");
+  sub->add_option("--reach", c.search.reach,
+                  "OUTPUT=VALUE: the smallest --over value at which OUTPUT falls to VALUE (first crossing); column PARAM_reach");
+  sub->add_option("--over", c.search.over, "PARAM[:LO:HI] searched by --reach (e.g. alpha or alpha:0.1:50)");
 }
 
 void add_simulation_flags(CLI::App* sub, CommonFlags& c) {
@@ -89,6 +103,7 @@ std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::stri
     f.app->add_option("--plot", c.plot, "also draw the table with gnuplot to FILE.svg or FILE.png");
     f.app->add_option("--config", c.config, "JSON file of flag: value pairs (flags on the command line win)");
     if (kind != "simulate") add_solver_flags(f.app, c);
+    if (kind == "curve") add_search_flags(f.app, c);
     if (kind != "curve") add_simulation_flags(f.app, c);
     if (kind == "validate") {
       f.app->add_option("--k-sigma", c.tolerance.k_sigma, "allowed standard errors")->capture_default_str();
@@ -408,7 +423,7 @@ int run(int argc, char** argv) {
       spec.shard_count = g_distributed.size;
     }
     SweepOutcome out;
-    if (kind == "curve") out = run_curve(*chosen->model, spec, common.solver);
+    if (kind == "curve") out = run_curve(*chosen->model, spec, common.solver, common.search);
     if (kind == "simulate") out = run_simulation(*chosen->model, spec, common.simulation);
     if (kind == "validate") out = run_validation(*chosen->model, spec, common.solver, common.simulation, common.tolerance);
     if (!split_seeds) out = cli::gather(out, g_distributed);
