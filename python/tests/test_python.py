@@ -113,3 +113,10 @@ def test_kernel_predict_interpolates_and_flows():
     end = rmtsolve.kernel_predict(X, y, Xt, activation="erf", depth=2, b_std=0.2)
     np.testing.assert_allclose(flow["mean"][1], end["mean"][0], rtol=1e-6, atol=1e-8)
     assert flow["eta_max"] > 0
+
+
+def test_solver_method_column_does_not_hide_the_method_flag():
+    t = rmtsolve.curve("deep", widths="2,1", activations="tanh", alpha=1.0)
+    assert t["method"] == ["chain"]              # the model's --method
+    assert t["solver_method"][0] != "chain"      # the solver's own summary, kept beside it
+    assert len(set(t.columns)) == len(t.columns)
