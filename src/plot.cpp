@@ -100,7 +100,7 @@ std::string datum(double v) { return std::isfinite(v) ? format(v) : "NaN"; }
 
 std::string quoted(const std::string& s) {
   std::string q = "\"";
-  for (char c : s) q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  for (char c : s) q += c == '\n' ? std::string("\\n") : (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
   return q + "\"";
 }
 
@@ -162,20 +162,20 @@ std::string caption(const Model& model, const Table& t, const std::vector<std::s
   }
   std::string mc;
   for (const auto& [k, v] : t.metadata)
-    if (k == "d" || k == "seeds" || k == "n_test" || k == "precision") mc += (mc.empty() ? "" : ", ") + k + "=" + v;
+    if (k == "d" || k == "seeds" || k == "n_test" || (k == "precision" && v != "float64")) mc += (mc.empty() ? "" : ", ") + k + "=" + v;
   std::string kind = has(t, "verdict") ? "validate" : (std::any_of(t.columns.begin(), t.columns.end(), [](const std::string& c) {
                                                         return c.size() > 5 && c.compare(c.size() - 5, 5, "_mean") == 0;
                                                       }) ? "simulate" : "curve");
   std::string text = "rmtsolve " + kind + " " + model.name(), line;
   for (const auto& p : parts) {
-    if (line.size() + p.size() > 110) {
-      text += "\\n" + line;
+    if (line.size() + p.size() > 90) {
+      text += "\n" + line;
       line.clear();
     }
     line += (line.empty() ? "" : ", ") + p;
   }
-  if (!line.empty()) text += "\\n" + line;
-  if (!mc.empty()) text += "\\nMonte Carlo: " + mc + " (error bars ±1 SE)";
+  if (!line.empty()) text += "\n" + line;
+  if (!mc.empty()) text += "\nMonte Carlo: " + mc + " (error bars ±1 SE)";
   return text;
 }
 
@@ -207,7 +207,7 @@ struct Canvas {
 };
 
 Canvas canvas(const std::string& ext, int panels, int caption_lines) {
-  const int w = 520 * panels + 120, h = 500 + 18 * caption_lines;
+  const int w = panels == 1 ? 820 : 580 * panels + 40, h = 560 + 18 * caption_lines;
   if (ext == ".pdf") {
     std::ostringstream s;
     s << "set terminal pdfcairo noenhanced size " << w / 100.0 << "in," << h / 100.0 << "in font 'sans,8'";
@@ -308,6 +308,28 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
   if (options.style == "heatmap" && group.empty())
     throw InvalidInput("plot-style", "heatmap needs two swept parameters (this table sweeps only " + x + ")");
   if (heatmap) panels.resize(1);
+  // A panel whose quantities do not change along x (saxe's t_learn on a t grid) says nothing there.
+  if (!heatmap && panels.size() > 1) {
+    auto varies = [&](const std::vector<Quantity>& qs) {
+      std::map<double, std::map<std::string, std::pair<double, double>>> range;  // group → column → (min, max)
+      for (const auto& row : t.rows)
+        for (const auto& q : qs)
+          for (const std::string& c : {q.theory, q.mean}) {
+            const double v = cell(t, row, c);
+            if (c.empty() || !std::isfinite(v)) continue;
+            auto& r = range[group.empty() ? 0.0 : cell(t, row, group)].try_emplace(c, v, v).first->second;
+            r = {std::min(r.first, v), std::max(r.second, v)};
+          }
+      for (const auto& [g, columns] : range)
+        for (const auto& [c, r] : columns)
+          if (r.second - r.first > 1e-12 * std::max(std::abs(r.first), std::abs(r.second))) return true;
+      return false;
+    };
+    std::vector<std::pair<PlotPanel, std::vector<Quantity>>> kept;
+    for (const auto& p : panels)
+      if (varies(p.second)) kept.push_back(p);
+    if (!kept.empty()) panels = kept;
+  }
 
   std::set<double> xs, ys;
   for (const auto& row : t.rows) {
@@ -317,7 +339,7 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
   const bool logx = options.logx == 1 || (options.logx == -1 && auto_logx(xs));
   const std::string title = caption(model, t, swept);
   const Canvas c = canvas(ext, heatmap ? 1 : static_cast<int>(panels.size()),
-                          static_cast<int>(std::count(title.begin(), title.end(), '\\')) + 1);
+                          static_cast<int>(std::count(title.begin(), title.end(), '\n')) + 1);
 
   std::ostringstream script;
   script << c.terminal << "\nset output " << quoted(path) << "\n";
@@ -326,9 +348,12 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
             "set linetype 3 lc rgb '#009e73' lw 2 pt 9\nset linetype 4 lc rgb '#cc79a7' lw 2 pt 11\n"
             "set linetype 5 lc rgb '#e69f00' lw 2 pt 13\nset linetype 6 lc rgb '#56b4e9' lw 2 pt 7\n"
             "set linetype 7 lc rgb '#000000' lw 2 pt 5\nset linetype 8 lc rgb '#f0e442' lw 2 pt 9\nset linetype cycle 8\n";
-  script << "set key below center horizontal samplen 2.5 spacing 1.1\n";
+  script << "set key below center horizontal samplen 2.5 spacing 1.1\nset format y '%g'\nset format x '%g'\n";
   script << "set xlabel " << quoted(axis_label(model, x)) << "\n";
   if (logx) script << "set logscale x\n";
+  for (const auto& p : model.numbers())
+    if (p.name == x && p.domain == Domain::kPositiveInteger && !xs.empty() && *xs.rbegin() - *xs.begin() <= 20 && !logx)
+      script << "set xtics 1\n";
 
   if (heatmap) {
     const PlotPanel& panel = panels[0].first;
@@ -349,21 +374,46 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
       lines.push_back(datum(grid[i].first.second) + " " + datum(grid[i].first.first) + " " + datum(grid[i].second));
     }
     script << datablock("$grid", lines);
-    if (auto_logx(ys)) script << "set logscale y\n";
+    // Each point fills the cell between the midpoints to its neighbours (geometric on a log axis),
+    // so any rectangular grid, linear or log-spaced, is drawn as it was computed.
+    const bool logy_axis = auto_logx(ys);
+    auto cells = [](const std::set<double>& v, bool log) {
+      const std::vector<double> g(v.begin(), v.end());
+      std::map<double, std::pair<double, double>> out;
+      auto mid = [log](double a, double b) { return log ? std::sqrt(a * b) : 0.5 * (a + b); };
+      for (size_t i = 0; i < g.size(); ++i) {
+        const double lo = i > 0 ? mid(g[i - 1], g[i]) : (g.size() > 1 ? (log ? g[0] * g[0] / mid(g[0], g[1]) : 2 * g[0] - mid(g[0], g[1])) : g[0] - 0.5);
+        const double hi = i + 1 < g.size() ? mid(g[i], g[i + 1])
+                                           : (g.size() > 1 ? (log ? g[i] * g[i] / mid(g[i - 1], g[i]) : 2 * g[i] - mid(g[i - 1], g[i])) : g[i] + 0.5);
+        out[g[i]] = {lo, hi};
+      }
+      return out;
+    };
+    const auto xcell = cells(xs, logx), ycell = cells(ys, logy_axis);
+    std::vector<std::string> boxes;
+    for (const auto& [yx, v] : grid) {
+      if (!std::isfinite(v)) continue;
+      const auto [x0, x1] = xcell.at(yx.second);
+      const auto [y0, y1] = ycell.at(yx.first);
+      boxes.push_back(datum(yx.second) + " " + datum(yx.first) + " " + datum(x0) + " " + datum(x1) + " " + datum(y0) + " " +
+                      datum(y1) + " " + datum(v));
+    }
+    script << datablock("$cells", boxes);
+    if (logy_axis) script << "set logscale y\n";
     script << "set ylabel " << quoted(axis_label(model, group)) << "\n";
     script << "set cblabel " << quoted((logz ? "log10 " : "") + panel.ylabel) << "\n";
     script << "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n";
-    script << "set autoscale fix\nset view map\nset pm3d at b corners2color mean\nunset grid\n";
+    script << "set autoscale fix\nunset grid\nset tics front\n";
     std::string contours;
     if (!panel.levels.empty()) {
       std::string levels;
       for (double l : panel.levels) levels += (levels.empty() ? "" : ",") + format(logz ? std::log10(l) : l);
-      script << "set contour base\nset cntrparam levels discrete " << levels << "\nunset surface\n"
+      script << "set contour base\nset cntrparam linear levels discrete " << levels << "\nunset surface\n"
              << "set table $contours\nsplot $grid using 1:2:3\nunset table\nunset contour\nset surface\n";
-      contours = ", $contours using 1:2:(0) with lines lw 3 lc rgb '#e41a1c' title " + quoted(panel.levels_label);
+      contours = ", $contours using 1:2 with lines lw 3 lc rgb '#e41a1c' title " + quoted(panel.levels_label);
     }
     script << "set title " << quoted(title) << "\n";
-    script << "splot $grid using 1:2:3 with pm3d notitle" << contours << "\n";
+    script << "plot $cells using 1:2:3:4:5:6:7 with boxxyerror fs solid 1.0 noborder lc palette notitle" << contours << "\n";
   } else {
     std::map<double, std::vector<const std::vector<Table::Cell>*>> groups, dense_groups;
     for (const auto& row : t.rows) groups[group.empty() ? 0.0 : cell(t, row, group)].push_back(&row);
@@ -371,6 +421,8 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
       for (const auto& row : dense->rows) dense_groups[group.empty() ? 0.0 : cell(*dense, row, group)].push_back(&row);
     const bool validate = has(t, "verdict");
     const size_t n = panels.size();
+    // Room for the error bars of the end points and above the highest point.
+    script << "set autoscale xfix\nset offsets graph 0.02, graph 0.02, graph 0.04, 0\n";
     if (n > 1) script << "set multiplot layout 1," << n << " title " << quoted(title) << "\n";
     else script << "set title " << quoted(title) << "\n";
     int block = 0;
@@ -401,7 +453,9 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
             const std::string b = "$b" + std::to_string(block++);
             script << datablock(b, lines);
             const bool theory_label = !q.mean.empty();
-            clauses.push_back(b + " using 1:2 with lines lt " + std::to_string(colour) + " dt " + std::to_string(dash) +
+            // A handful of points (a depth list) are marked: the line between them is not computed.
+            const std::string style = pts.size() <= 12 ? "linespoints ps 0.9" : "lines";
+            clauses.push_back(b + " using 1:2 with " + style + " lt " + std::to_string(colour) + " dt " + std::to_string(dash) +
                               " title " + quoted(name + (theory_label ? " (theory)" : "") + suffix));
           }
           if (!q.mean.empty()) {
@@ -439,15 +493,24 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
       for (size_t i = 0; i < panel.levels.size(); ++i)
         clauses.push_back(format(panel.levels[i]) + " with lines dt 3 lw 1.5 lc rgb '#555555' " +
                           (i == 0 && !panel.levels_label.empty() ? "title " + quoted(panel.levels_label) : "notitle"));
-      bool positive = !all_y.empty();
-      double lo = INFINITY, hi = 0.0;
+      bool positive = !all_y.empty(), any_positive = false;
+      double top = 0.0, bottom = INFINITY;
       for (double y : all_y) {
         positive = positive && y > 0.0;
-        lo = std::min(lo, std::abs(y));
-        hi = std::max(hi, std::abs(y));
+        if (y > 0.0) {
+          any_positive = true;
+          top = std::max(top, y);
+          bottom = std::min(bottom, y);
+        }
       }
-      const bool logy = options.logy == 1 || (options.logy == -1 && positive && (panel.logy || hi / lo > 1e3));
+      // Log y where the model asks for it (losses decaying over decades) or --logy; errors stay linear
+      // so that a double-descent peak keeps its shape.
+      const bool logy = options.logy == 1 || (options.logy == -1 && any_positive && panel.logy);
       script << (logy ? "set logscale y\n" : "unset logscale y\n");
+      // A loss that reaches 0 (or 1e-30) would stretch a log axis over dozens of empty decades.
+      if (logy && any_positive && (!positive || bottom < 1e-10 * top))
+        script << "set yrange [" << format(std::max(bottom, 1e-10 * top)) << ":*]\n";
+      else script << "set yrange [*:*]\n";
       script << "set ylabel " << quoted(panel.ylabel) << "\n";
       if (n > 1) script << "unset title\n";
       script << "plot ";

@@ -53,13 +53,14 @@ class PlotDir : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  // A gcm spectrum (omega_j, t_j) with power-law decay, p = 200.
+  // A gcm spectrum (omega_j, t_j) with power-law decay, p = 200; t_j = 0.9 omega_j^2 / sum omega
+  // leaves 10 % of E y^2 = rho = 1 unexplained by the features.
   std::string spectrum() const {
     std::ofstream f(dir_ / "spectrum.csv");
     f << "omega,t\n";
     double total = 0.0;
     for (int j = 1; j <= 200; ++j) total += 1.0 / j;
-    for (int j = 1; j <= 200; ++j) f << 1.0 / j << "," << (1.0 / j) / total << "\n";
+    for (int j = 1; j <= 200; ++j) f << 1.0 / j << "," << 0.9 / (double(j) * j) / total << "\n";
     return (dir_ / "spectrum.csv").string();
   }
   fs::path dir_;

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <mutex>
+#include <sstream>
 
 #include "linear_dynamics.hpp"
 #include "rmtsolve/error.hpp"
@@ -118,7 +119,7 @@ class DynamicsModel final : public Model {
   /// Gradient descent at step h deviates from the flow by O(h) (measured in README.md).
   Allowance finite_size_allowance(const Point&) const override { return {0.01, 0.01}; }
   PlotHint plot_hint(const Point&) const override {
-    return {{{{"F"}, "network slope F(t)"}, {{"Theta"}, "NTK Θ(t)"}, {{"loss"}, "loss ½(F − c)²", true}}};
+    return {{{{"F"}, "network slope F(t)"}, {{"Theta"}, "NTK Θ(t)", true}, {{"loss"}, "loss ½(F − c)²", true}}};
   }
 
  private:
@@ -155,8 +156,10 @@ class PhaseModel final : public Model {
   std::vector<TextParameter> texts() const override { return {}; }
   /// The phase diagram: ρ coloured over the two swept exponents, the regime thresholds as contours.
   PlotHint plot_hint(const Point& pt) const override {
-    PlotHint h{{{{"rho"}, "ρ (lazy < ρ_lazy < feature learning < ρ_rich < rich)", true, {pt["rho_lazy"], pt["rho_rich"]},
-                 "regime boundaries ρ = ρ_lazy, ρ_rich"}}};
+    std::ostringstream boundaries;
+    boundaries << "regime boundaries: ρ = " << pt["rho_lazy"] << " (lazy | feature learning), ρ = " << pt["rho_rich"]
+               << " (feature learning | rich)";
+    PlotHint h{{{{"rho"}, "ρ", true, {pt["rho_lazy"], pt["rho_rich"]}, boundaries.str()}}};
     h.heatmap = true;
     return h;
   }
