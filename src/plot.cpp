@@ -351,6 +351,11 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
   script << "set key below center horizontal samplen 2.5 spacing 1.1\nset format y '%g'\nset format x '%g'\n";
   script << "set xlabel " << quoted(axis_label(model, x)) << "\n";
   if (logx) script << "set logscale x\n";
+  if (logx && xs.size() <= 12 && *xs.rbegin() / *xs.begin() < 1e3) {  // a short log axis gets few automatic tics
+    std::string tics;
+    for (double v : xs) tics += (tics.empty() ? "" : ", ") + format(v);
+    script << "set xtics (" << tics << ")\n";
+  }
   for (const auto& p : model.numbers())
     if (p.name == x && p.domain == Domain::kPositiveInteger && !xs.empty() && *xs.rbegin() - *xs.begin() <= 20 && !logx)
       script << "set xtics 1\n";

@@ -261,3 +261,33 @@ TEST(CliOutput, NoModelHasDuplicateColumnNames) {
       EXPECT_EQ(std::set<std::string>(columns.begin(), columns.end()).size(), columns.size()) << m->name() << " " << kind;
     }
 }
+
+TEST_F(PlotDir, ProvenanceRecordsRevisionTimeBlasAndInputHashes) {
+  const std::string spec = spectrum();
+  const CliResult r = run_cli("curve gcm --spectrum " + spec + " --alpha 1 --format json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto meta = nlohmann::json::parse(r.out)["metadata"];
+  EXPECT_FALSE(meta["git_revision"].get<std::string>().empty());
+  const std::string time = meta["time_utc"];
+  ASSERT_EQ(time.size(), 20u) << time;  // 2026-11-30T21:07:25Z
+  EXPECT_EQ(time[10], 'T');
+  EXPECT_EQ(time.back(), 'Z');
+  EXPECT_NE(meta["blas"].get<std::string>().find("kernel "), std::string::npos) << meta["blas"];
+  // The hash against coreutils' sha256sum of the same file.
+  const std::string digest = path("digest");
+  ASSERT_EQ(std::system(("sha256sum " + spec + " > " + digest).c_str()), 0);
+  EXPECT_EQ(meta["sha256 " + spec], slurp(digest).substr(0, 64));
+  // The teacher signal actually used is a column (here --rho's default, 1, with a spectrum).
+  const auto row = nlohmann::json::parse(r.out)["rows"][0];
+  EXPECT_NEAR(row["teacher_rho"].get<double>(), 1.0, 1e-15);
+  // From covariance files it is tr(Psi)/k (here 1.1), whatever --rho says.
+  std::ofstream(path("psi.csv")) << "1.1,0,0\n0,1.1,0\n0,0,1.1\n";
+  std::ofstream(path("phi.csv")) << "0.5,0,0,0\n0,0.5,0,0\n0,0,0.5,0\n";
+  std::ofstream(path("omega.csv")) << "1,0,0,0\n0,1,0,0\n0,0,1,0\n0,0,0,1\n";
+  const CliResult f = run_cli("curve gcm --psi " + path("psi.csv") + " --phi " + path("phi.csv") + " --omega " +
+                              path("omega.csv") + " --alpha 1 --format json");
+  ASSERT_EQ(f.code, 0) << f.err;
+  const auto doc = nlohmann::json::parse(f.out);
+  EXPECT_NEAR(doc["rows"][0]["teacher_rho"].get<double>(), 1.1, 1e-12);  // a 3-term mean: round-off only
+  EXPECT_TRUE(doc["metadata"].contains("sha256 " + path("psi.csv")));
+}

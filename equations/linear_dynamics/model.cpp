@@ -157,8 +157,7 @@ class PhaseModel final : public Model {
   /// The phase diagram: ρ coloured over the two swept exponents, the regime thresholds as contours.
   PlotHint plot_hint(const Point& pt) const override {
     std::ostringstream boundaries;
-    boundaries << "regime boundaries: ρ = " << pt["rho_lazy"] << " (lazy | feature learning), ρ = " << pt["rho_rich"]
-               << " (feature learning | rich)";
+    boundaries << "regime boundaries ρ = " << pt["rho_lazy"] << " (lazy | feature), " << pt["rho_rich"] << " (feature | rich)";
     PlotHint h{{{{"rho"}, "ρ", true, {pt["rho_lazy"], pt["rho_rich"]}, boundaries.str()}}};
     h.heatmap = true;
     return h;
