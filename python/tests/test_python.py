@@ -120,3 +120,10 @@ def test_solver_method_column_does_not_hide_the_method_flag():
     assert t["method"] == ["chain"]              # the model's --method
     assert t["solver_method"][0] != "chain"      # the solver's own summary, kept beside it
     assert len(set(t.columns)) == len(t.columns)
+
+
+def test_metadata_records_revision_time_and_blas():
+    m = rmtsolve.curve("rf", alpha=1.0).metadata
+    assert m["git_revision"]
+    assert m["time_utc"].endswith("Z")
+    assert "kernel" in m["blas"]
