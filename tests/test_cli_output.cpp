@@ -163,9 +163,10 @@ TEST_F(PlotDir, LogAxesAndHeatmapStyle) {
   const std::string script = slurp(path("h.png.gp"));
   EXPECT_NE(script.find("set logscale x"), std::string::npos);  // the α grid is log-spaced
   EXPECT_NE(script.find("with boxxyerror"), std::string::npos);  // the heatmap's cells
-  const CliResult bad = run_cli("curve rf --alpha 1:2:3 --plot-style heatmap --plot " + path("bad.png"));
+  const CliResult bad = run_cli("simulate rf --alpha 0.5:4:20 --d 2000 --seeds 50 --plot-style heatmap --plot " + path("bad.png"));
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("--plot-style"), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty());  // refused before the Monte Carlo
 }
 
 TEST_F(PlotDir, ColumnsAreUniqueAndTheSolverMethodIsKept) {

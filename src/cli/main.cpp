@@ -540,6 +540,9 @@ int run(int argc, char** argv) {
     validate_common(common);
     common.simulation.single_precision = common.precision == "float32";
     SweepSpec spec = sweep_spec(*chosen);
+    if (!common.plot.empty() && common.plot_options.style == "heatmap" &&
+        std::count_if(spec.grids.begin(), spec.grids.end(), [](const auto& g) { return g.second.size() > 1; }) < 2)
+      throw InvalidInput("plot-style", "heatmap needs two swept parameters");
     const bool split_seeds = kind != "curve" && g_distributed.size > 1 &&
                              (common.distribute == "seeds" ||
                               (common.distribute == "auto" &&
