@@ -80,7 +80,7 @@ void add_plot_flags(CLI::App* sub, CommonFlags& c) {
       ->check(CLI::IsMember({"auto", "lines", "heatmap"}))
       ->capture_default_str();
   sub->add_flag("--logx", c.logx, "log-scale x axis (default: when the grid is log-spaced)");
-  sub->add_flag("--logy", c.logy, "log-scale y axis (default: when the values are positive and span 3 decades)");
+  sub->add_flag("--logy", c.logy, "log-scale y axis (default: on the panels of losses, and a log colour scale for the phase diagram)");
 }
 
 // Registers one subcommand per model under `parent`, with the model's parameters as flags.
