@@ -31,31 +31,43 @@ class Table(dict):
         return f"<rmtsolve.Table {self.metadata.get('model', '')}: {rows} rows, columns {self.columns}>"
 
 
+def _recorded(table, function, *args, **kwargs):
+    """Records the Python call that produced `table` in its metadata, as the CLI records its command."""
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    table.metadata["call"] = f"rmtsolve.{function}({', '.join(parts)})"
+    return table
+
+
 def _params(params):
     return {("lambda" if k == "lambda_" else k): v for k, v in params.items()}
 
 
 def curve(model, solver=None, **params):
     """Theory learning curve of `model` over the given parameters."""
-    return Table(_rmtsolve.curve(model, _params(params), solver or {}))
+    return _recorded(Table(_rmtsolve.curve(model, _params(params), solver or {})), "curve", model, solver=solver,
+                     **params)
 
 
 def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precision="float64", **params):
     """Monte Carlo table: mean and standard error over `seeds` simulated networks of input dimension d.
     precision="float32" computes the features in single precision (models rf and deep)."""
-    return Table(_rmtsolve.simulate(model, _params(params), d, seeds, n_test, seed, threads, precision))
+    return _recorded(Table(_rmtsolve.simulate(model, _params(params), d, seeds, n_test, seed, threads, precision)),
+                     "simulate", model, d=d, seeds=seeds, n_test=n_test, seed=seed, threads=threads,
+                     precision=precision, **params)
 
 
 def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=-1.0,
              solver=None, precision="float64", **params):
     """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point."""
-    return Table(_rmtsolve.validate(model, _params(params), solver or {}, d, seeds, n_test, seed, threads,
-                                    k_sigma, rel_tol, precision))
+    return _recorded(Table(_rmtsolve.validate(model, _params(params), solver or {}, d, seeds, n_test, seed, threads,
+                                              k_sigma, rel_tol, precision)),
+                     "validate", model, d=d, seeds=seeds, n_test=n_test, seed=seed, threads=threads, k_sigma=k_sigma,
+                     rel_tol=rel_tol, solver=solver, precision=precision, **params)
 
 
 def validate_suite(path, reduced=False):
     """Runs a validation suite file (validation/*.json)."""
-    return Table(_rmtsolve.validate_suite(path, reduced))
+    return _recorded(Table(_rmtsolve.validate_suite(path, reduced)), "validate_suite", path, reduced=reduced)
 
 
 def models():

@@ -127,3 +127,4 @@ def test_metadata_records_revision_time_and_blas():
     assert m["git_revision"]
     assert m["time_utc"].endswith("Z")
     assert "kernel" in m["blas"]
+    assert m["call"] == "rmtsolve.curve('rf', solver=None, alpha=1.0)"
