@@ -226,6 +226,18 @@ std::string datablock(const std::string& name, const std::vector<std::string>& l
 
 }  // namespace
 
+PlotHint table_plot_hint(const Model& model, const Table& t) {
+  Point first;
+  for (const auto& p : model.numbers()) first.number[p.name] = t.rows.empty() ? p.default_value : cell(t, t.rows.front(), p.name);
+  for (const auto& p : model.texts()) {
+    const size_t c = column(t, p.name);
+    first.text[p.name] = !t.rows.empty() && c < t.columns.size() && std::holds_alternative<std::string>(t.rows.front()[c])
+                             ? std::get<std::string>(t.rows.front()[c])
+                             : p.default_value;
+  }
+  return model.plot_hint(first);
+}
+
 void check_plot_target(const std::string& path) {
   const fs::path p(path);
   const std::string ext = p.extension().string();
@@ -278,16 +290,7 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
   if (t.rows.empty()) throw InvalidInput("plot", "nothing to plot (the table is empty)");
   const std::string ext = fs::path(path).extension().string();
 
-  // The hint is asked at the table's first point (e.g. gcm's loss decides what is drawn).
-  Point first;
-  for (const auto& p : model.numbers()) first.number[p.name] = cell(t, t.rows.front(), p.name);
-  for (const auto& p : model.texts()) {
-    const size_t c = column(t, p.name);
-    first.text[p.name] = c < t.columns.size() && std::holds_alternative<std::string>(t.rows.front()[c])
-                             ? std::get<std::string>(t.rows.front()[c])
-                             : p.default_value;
-  }
-  PlotHint hint = model.plot_hint(first);
+  const PlotHint hint = table_plot_hint(model, t);
   std::vector<std::pair<PlotPanel, std::vector<Quantity>>> panels;
   for (const auto& panel : hint.panels) {
     auto q = quantities(panel, t, dense);

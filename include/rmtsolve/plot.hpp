@@ -12,6 +12,10 @@ struct PlotOptions {
   int logx = -1, logy = -1;    // -1: automatic (log x on a log-spaced grid), 0: linear, 1: log
 };
 
+/// The model's PlotHint at the table's first point (e.g. gcm's loss decides what is drawn); also
+/// what `--format table` shows first.
+PlotHint table_plot_hint(const Model& model, const Table& table);
+
 /// Checks a `--plot` target before any computation: the extension (.svg, .png or .pdf), that its
 /// directory exists and is writable, and that gnuplot can be run.  Throws InvalidInput("plot", …)
 /// saying which of the three is wrong.

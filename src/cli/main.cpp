@@ -202,17 +202,7 @@ std::vector<std::string> headline_columns(const Model& model, const Table& t) {
       swept = swept || (std::holds_alternative<double>(row[col]) && std::get<double>(row[col]) != std::get<double>(t.rows.front()[col]));
     if (swept) add(p.name);
   }
-  Point first;
-  for (const auto& p : model.texts()) {
-    const auto col = std::find(t.columns.begin(), t.columns.end(), p.name) - t.columns.begin();
-    first.text[p.name] = t.rows.empty() || col >= static_cast<long>(t.columns.size()) ? p.default_value
-                                                                                      : std::get<std::string>(t.rows.front()[col]);
-  }
-  for (const auto& p : model.numbers()) {
-    const auto col = std::find(t.columns.begin(), t.columns.end(), p.name) - t.columns.begin();
-    first.number[p.name] = t.rows.empty() ? p.default_value : std::get<double>(t.rows.front()[col]);
-  }
-  for (const auto& panel : model.plot_hint(first).panels)
+  for (const auto& panel : table_plot_hint(model, t).panels)
     for (const auto& o : panel.outputs)
       for (const char* suffix : {"", "_theory", "_mean", "_se", "_z"}) add(o + suffix);
   for (const char* c : {"converged", "verdict"}) add(c);
