@@ -149,13 +149,15 @@ bool auto_logx(const std::set<double>& v) {
 }
 
 // The fixed parameters of the table (values of its first row), its Monte Carlo size, wrapped.
-std::string caption(const Model& model, const Table& t, const std::vector<std::string>& swept) {
+std::string caption(const Model& model, const Table& t, const std::vector<std::string>& not_fixed) {
+  const auto& swept = not_fixed;
   std::vector<std::string> parts;
   const auto& row = t.rows.front();
   for (const auto& p : model.numbers())
     if (std::find(swept.begin(), swept.end(), p.name) == swept.end()) parts.push_back(p.name + "=" + format(cell(t, row, p.name)));
   for (const auto& p : model.texts()) {
     const size_t c = column(t, p.name);
+    if (std::find(swept.begin(), swept.end(), p.name) != swept.end()) continue;
     if (c >= t.columns.size() || !std::holds_alternative<std::string>(row[c])) continue;
     const std::string v = std::get<std::string>(row[c]);
     if (!v.empty()) parts.push_back(p.name + "=" + (v.find('/') != std::string::npos ? fs::path(v).filename().string() : v));
@@ -206,8 +208,10 @@ struct Canvas {
   int width, height;
 };
 
-Canvas canvas(const std::string& ext, int panels, int caption_lines) {
-  const int w = panels == 1 ? 820 : 580 * panels + 40, h = 560 + 18 * caption_lines;
+// Height grows with the caption and with a legend of more than two rows (it sits below the plot).
+Canvas canvas(const std::string& ext, int panels, int caption_lines, int legend_entries, int legend_chars) {
+  const int w = std::max(panels == 1 ? 820 : 580 * panels + 40, 8 * legend_chars + 160);
+  const int h = 560 + 18 * caption_lines + 20 * std::max(0, (legend_entries + 1) / 2 - 2);
   if (ext == ".pdf") {
     std::ostringstream s;
     s << "set terminal pdfcairo noenhanced size " << w / 100.0 << "in," << h / 100.0 << "in font 'sans,8'";
@@ -308,19 +312,45 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
   const auto swept = swept_parameters(model, t);
   const std::string x = swept[0], group = swept.size() > 1 ? swept[1] : "";
   const bool heatmap = !group.empty() && (options.style == "heatmap" || (options.style == "auto" && hint.heatmap));
+  // Lines: one per combination of the parameters other than x that vary in the table (the second
+  // swept parameter; in a suite, also each run's own activation, depth, ...), labelled by them.
+  std::vector<std::string> varying;
+  for (const auto& p : model.numbers()) {
+    std::set<double> v;
+    for (const auto& row : t.rows) v.insert(cell(t, row, p.name));
+    if (p.name != x && v.size() > 1) varying.push_back(p.name);
+  }
+  std::vector<std::string> varying_texts;
+  for (const auto& p : model.texts()) {
+    const size_t c = column(t, p.name);
+    std::set<std::string> v;
+    for (const auto& row : t.rows)
+      if (c < t.columns.size() && std::holds_alternative<std::string>(row[c])) v.insert(std::get<std::string>(row[c]));
+    if (v.size() > 1) varying_texts.push_back(p.name);
+  }
+  auto line_key = [&](const Table& src, const std::vector<Table::Cell>& row) {
+    std::string key;
+    for (const auto& n : varying) key += (key.empty() ? "" : ", ") + short_label(model, n) + " = " + format(cell(src, row, n));
+    for (const auto& n : varying_texts) {
+      const size_t c = column(src, n);
+      key += (key.empty() ? "" : ", ") + n + " = " +
+             (c < src.columns.size() && std::holds_alternative<std::string>(row[c]) ? std::get<std::string>(row[c]) : "");
+    }
+    return key;
+  };
   if (options.style == "heatmap" && group.empty())
     throw InvalidInput("plot-style", "heatmap needs two swept parameters (this table sweeps only " + x + ")");
   if (heatmap) panels.resize(1);
   // A panel whose quantities do not change along x (saxe's t_learn on a t grid) says nothing there.
   if (!heatmap && panels.size() > 1) {
     auto varies = [&](const std::vector<Quantity>& qs) {
-      std::map<double, std::map<std::string, std::pair<double, double>>> range;  // group → column → (min, max)
+      std::map<std::string, std::map<std::string, std::pair<double, double>>> range;  // line → column → (min, max)
       for (const auto& row : t.rows)
         for (const auto& q : qs)
           for (const std::string& c : {q.theory, q.mean}) {
             const double v = cell(t, row, c);
             if (c.empty() || !std::isfinite(v)) continue;
-            auto& r = range[group.empty() ? 0.0 : cell(t, row, group)].try_emplace(c, v, v).first->second;
+            auto& r = range[line_key(t, row)].try_emplace(c, v, v).first->second;
             r = {std::min(r.first, v), std::max(r.second, v)};
           }
       for (const auto& [g, columns] : range)
@@ -340,9 +370,30 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
     if (!group.empty()) ys.insert(cell(t, row, group));
   }
   const bool logx = options.logx == 1 || (options.logx == -1 && auto_logx(xs));
-  const std::string title = caption(model, t, swept);
+  std::vector<std::string> not_fixed = swept;
+  not_fixed.insert(not_fixed.end(), varying.begin(), varying.end());
+  not_fixed.insert(not_fixed.end(), varying_texts.begin(), varying_texts.end());
+  const std::string title = caption(model, t, not_fixed);
+  std::set<std::string> lines;
+  for (const auto& row : t.rows) lines.insert(line_key(t, row));
+  // With many lines, Monte Carlo points share one legend entry (their colour is their line's), and
+  // long entries are stacked in one column so that the legend never runs off the canvas.
+  const bool shared_mc_entry = lines.size() > 2;
+  size_t most = 0, longest = 0;
+  for (const auto& l : lines) longest = std::max(longest, l.size() + 28);
+  for (const auto& p : panels) {
+    size_t theory = 0, mc = 0;
+    for (const auto& q : p.second) {
+      theory += q.theory.empty() ? 0 : 1;
+      mc += q.mean.empty() ? 0 : 1;
+    }
+    most = std::max(most, theory * lines.size() + (shared_mc_entry ? (mc > 0 ? 1 : 0) : mc * lines.size()) +
+                              (has(t, "verdict") ? 1 : 0) + (p.first.levels.empty() ? 0 : 1));
+  }
+  const bool one_column = longest > 45;
   const Canvas c = canvas(ext, heatmap ? 1 : static_cast<int>(panels.size()),
-                          static_cast<int>(std::count(title.begin(), title.end(), '\n')) + 1);
+                          static_cast<int>(std::count(title.begin(), title.end(), '\n')) + 1,
+                          heatmap ? 1 : static_cast<int>(one_column ? 2 * most : most), static_cast<int>(longest));
 
   std::ostringstream script;
   script << c.terminal << "\nset output " << quoted(path) << "\n";
@@ -351,7 +402,8 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
             "set linetype 3 lc rgb '#009e73' lw 2 pt 9\nset linetype 4 lc rgb '#cc79a7' lw 2 pt 11\n"
             "set linetype 5 lc rgb '#e69f00' lw 2 pt 13\nset linetype 6 lc rgb '#56b4e9' lw 2 pt 7\n"
             "set linetype 7 lc rgb '#000000' lw 2 pt 5\nset linetype 8 lc rgb '#f0e442' lw 2 pt 9\nset linetype cycle 8\n";
-  script << "set key below center horizontal samplen 2.5 spacing 1.1\nset format y '%g'\nset format x '%g'\n";
+  script << "set key below center horizontal samplen 2.5 spacing 1.1" << (one_column ? " maxcols 1" : "")
+         << "\nset format y '%g'\nset format x '%g'\n";
   script << "set xlabel " << quoted(axis_label(model, x)) << "\n";
   if (logx) script << "set logscale x\n";
   if (logx && xs.size() <= 12 && *xs.rbegin() / *xs.begin() < 1e3) {  // a short log axis gets few automatic tics
@@ -423,10 +475,17 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
     script << "set title " << quoted(title) << "\n";
     script << "plot $cells using 1:2:3:4:5:6:7 with boxxyerror fs solid 1.0 noborder lc palette notitle" << contours << "\n";
   } else {
-    std::map<double, std::vector<const std::vector<Table::Cell>*>> groups, dense_groups;
-    for (const auto& row : t.rows) groups[group.empty() ? 0.0 : cell(t, row, group)].push_back(&row);
+    // Lines in the order of the table (a sweep's outer loop runs in ascending order).
+    std::vector<std::pair<std::string, std::vector<const std::vector<Table::Cell>*>>> groups;
+    std::map<std::string, std::vector<const std::vector<Table::Cell>*>> dense_groups;
+    for (const auto& row : t.rows) {
+      const std::string key = line_key(t, row);
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+      if (it == groups.end()) it = groups.insert(groups.end(), {key, {}});
+      it->second.push_back(&row);
+    }
     if (dense)
-      for (const auto& row : dense->rows) dense_groups[group.empty() ? 0.0 : cell(*dense, row, group)].push_back(&row);
+      for (const auto& row : dense->rows) dense_groups[line_key(*dense, row)].push_back(&row);
     const bool validate = has(t, "verdict");
     const size_t n = panels.size();
     // Room for the error bars of the end points and above the highest point.
@@ -440,7 +499,7 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
       std::vector<std::string> clauses;
       int gi = 0;
       for (const auto& [g, rows] : groups) {
-        const std::string suffix = group.empty() ? "" : "  " + short_label(model, group) + " = " + format(g);
+        const std::string suffix = g.empty() ? "" : "  " + g;
         for (size_t qi = 0; qi < qs.size(); ++qi) {
           const Quantity& q = qs[qi];
           // One group: a colour per quantity; several groups: a colour per group, a dash per quantity.
@@ -483,8 +542,10 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
             script << datablock(b, lines);
             // Without a theory line the Monte Carlo points are joined to show the trend.
             clauses.push_back(b + " using 1:2:3 with " + (q.theory.empty() ? "yerrorlines" : "yerrorbars") + " lt " +
-                              std::to_string(colour) + " dt 1 ps 0.9 title " +
-                              quoted(name + (q.theory.empty() ? "" : " (Monte Carlo)") + suffix));
+                              std::to_string(colour) + " dt 1 ps 0.9 " +
+                              (shared_mc_entry && !q.theory.empty()
+                                   ? std::string("notitle")
+                                   : "title " + quoted(name + (q.theory.empty() ? "" : " (Monte Carlo)") + suffix)));
             if (!failed.empty()) {
               std::vector<std::string> f;
               for (const auto& p : failed) f.push_back(p.second);
@@ -498,6 +559,8 @@ void plot_table(const Model& model, const Table& t, const std::string& path, con
         }
         ++gi;
       }
+      if (shared_mc_entry && std::any_of(qs.begin(), qs.end(), [](const Quantity& q) { return !q.theory.empty() && !q.mean.empty(); }))
+        clauses.push_back("NaN with points pt 7 lc rgb '#555555' title 'Monte Carlo ± 1 SE (colour of its line)'");
       for (size_t i = 0; i < panel.levels.size(); ++i)
         clauses.push_back(format(panel.levels[i]) + " with lines dt 3 lw 1.5 lc rgb '#555555' " +
                           (i == 0 && !panel.levels_label.empty() ? "title " + quoted(panel.levels_label) : "notitle"));

@@ -311,8 +311,8 @@ void canonical_flags(const CLI::App* app, std::vector<std::string>& args, size_t
 // `rmtsolve validate validation/<suite>.json [--reduced]`: every run of the suite, one table.
 int run_suite_command(int argc, char** argv) {
   CLI::App app{"rmtsolve validate SUITE: run a validation suite (validation/*.json)"};
-  std::string path, format = "csv", output, plot, columns;
-  PlotOptions plot_options;
+  std::string path, format = "csv", output, columns;
+  CommonFlags drawing;  // --plot and its options, as for a single run
   bool reduced = false;
   int d = 0, seeds = 0, threads = 0;
   double k_sigma = -1.0;
@@ -325,7 +325,8 @@ int run_suite_command(int argc, char** argv) {
   app.add_option("--format", format, "output format")->check(CLI::IsMember({"csv", "json", "table"}));
   app.add_option("--columns", columns, "only these columns, in this order (comma list)");
   app.add_option("--output", output, "write the table to FILE");
-  app.add_option("--plot", plot, "also draw the table with gnuplot to FILE.svg, FILE.png or FILE.pdf");
+  add_plot_flags(&app, drawing);
+  const std::string& plot = drawing.plot;
   try {
     std::vector<std::string> args(argv + 2, argv + argc);
     canonical_flags(&app, args, 0, "rmtsolve validate SUITE");
@@ -342,6 +343,8 @@ int run_suite_command(int argc, char** argv) {
   }
   try {
     if (!plot.empty()) check_plot_target(plot);
+    drawing.plot_options.logx = drawing.logx ? 1 : -1;
+    drawing.plot_options.logy = drawing.logy ? 1 : -1;
     const Suite suite = load_suite(path);
     check_columns(columns, table_columns(find_model(suite.model), "validate"));
     SimulationOptions sim = reduced ? suite.reduced : suite.full;
@@ -374,7 +377,7 @@ int run_suite_command(int argc, char** argv) {
     all.table.metadata.emplace_back("command", command_line(argc, argv));
     cli::add_provenance(all.table, threads, {path});
     write_table(model, all.table, format, output, columns);
-    if (!plot.empty()) plot_table(model, all.table, plot, plot_options, theory.rows.empty() ? nullptr : &theory);
+    if (!plot.empty()) plot_table(model, all.table, plot, drawing.plot_options, theory.rows.empty() ? nullptr : &theory);
     print_validation_summary(model, all.table);
     for (const auto& note : all.notes) std::cerr << "rmtsolve: " << note << "\n";
     if (all.interrupted) {
