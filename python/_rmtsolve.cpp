@@ -12,6 +12,7 @@
 #include "equations/kernels/predict.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/grid.hpp"
+#include "rmtsolve/provenance.hpp"
 #include "rmtsolve/suite.hpp"
 #include "rmtsolve/sweep.hpp"
 
@@ -91,6 +92,7 @@ py::dict to_python(const SweepOutcome& out) {
   }
   py::dict meta;
   for (const auto& [k, v] : t.metadata) meta[py::str(k)] = v;
+  for (const auto& [k, v] : rmtsolve::run_provenance(-1)) meta[py::str(k)] = v;
   py::dict result;
   result["columns"] = t.columns;
   result["data"] = data;

@@ -1,5 +1,6 @@
 #include "rmtsolve/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -17,6 +18,13 @@ namespace rmtsolve {
 
 std::vector<mc::Estimate> Model::simulate(const Point&, const SimulationOptions&) const {
   throw InvalidInput("model", name() + " has no Monte Carlo simulation");
+}
+
+PlotHint Model::plot_hint(const Point&) const {
+  const auto out = outputs();
+  if (std::find(out.begin(), out.end(), "test_error") != out.end())
+    return {{{{"test_error", "train_error"}, "error (mean squared)"}}};
+  return {{{{out.front()}, out.front()}}};
 }
 
 int size_from_ratio(double ratio, int d, const char* parameter, int minimum) {

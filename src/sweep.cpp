@@ -155,6 +155,30 @@ SweepOutcome run_search_curve(const Model& model, const SweepSpec& spec, const S
 
 }  // namespace
 
+std::vector<std::string> table_columns(const Model& model, const std::string& kind) {
+  Table t;
+  add_parameter_columns(model, t);
+  if (kind == "curve") {
+    for (const auto& o : model.outputs()) t.columns.push_back(o);
+    // "solver_method": a model may have its own text parameter "method" (gcm, deep).
+    for (const char* c : {"converged", "reason", "iterations", "residual", "solver_method"}) t.columns.emplace_back(c);
+  } else if (kind == "simulate") {
+    for (const auto& o : model.simulated_outputs()) {
+      t.columns.push_back(o + "_mean");
+      t.columns.push_back(o + "_se");
+    }
+    t.columns.emplace_back("seeds");
+  } else {
+    const auto outputs = model.outputs();
+    for (const auto& o : model.simulated_outputs())
+      if (std::find(outputs.begin(), outputs.end(), o) != outputs.end())
+        for (const char* suffix : {"_theory", "_mean", "_se", "_z"}) t.columns.push_back(o + suffix);
+    for (const char* c : {"allow_below", "allow_above", "seeds", "verdict"}) t.columns.emplace_back(c);
+  }
+  add_text_columns(model, t);
+  return t.columns;
+}
+
 std::vector<Point> expand(const Model& model, const SweepSpec& spec) {
   std::map<std::string, std::vector<double>> grids;
   std::vector<std::string> swept;
@@ -204,10 +228,7 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
   SweepOutcome out;
   Table& t = out.table;
   add_model_metadata(model, t);
-  add_parameter_columns(model, t);
-  for (const auto& o : model.outputs()) t.columns.push_back(o);
-  for (const char* c : {"converged", "reason", "iterations", "residual", "method"}) t.columns.emplace_back(c);
-  add_text_columns(model, t);
+  t.columns = table_columns(model, "curve");
   std::vector<double> warm;
   ProgressBar bar(points.size(), "points");
   for (std::size_t index = 0; index < points.size(); ++index) {
@@ -250,13 +271,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
   Table& t = out.table;
   add_model_metadata(model, t);
   add_simulation_metadata(options, t);
-  add_parameter_columns(model, t);
-  for (const auto& o : model.simulated_outputs()) {
-    t.columns.push_back(o + "_mean");
-    t.columns.push_back(o + "_se");
-  }
-  t.columns.emplace_back("seeds");
-  add_text_columns(model, t);
+  t.columns = table_columns(model, "simulate");
   for (std::size_t index = 0; index < points.size(); ++index) {
     const Point& pt = points[index];
     if (!mine(spec, index)) continue;
@@ -298,18 +313,11 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
   Table& t = out.table;
   add_model_metadata(model, t);
   add_simulation_metadata(simulation, t);
-  t.metadata.emplace_back("tolerance", "-(k SE + below |theory| + floor) <= mean - theory <= k SE + above |theory| + floor, k = " +
-                                           std::to_string(tolerance.k_sigma) + ", floor = " + std::to_string(tolerance.abs_floor));
-  add_parameter_columns(model, t);
-  for (const auto& [i, j] : shared) {
-    const std::string& name = outputs[i];
-    for (const char* suffix : {"_theory", "_mean", "_se", "_z"}) t.columns.push_back(name + suffix);
-  }
-  t.columns.emplace_back("allow_below");
-  t.columns.emplace_back("allow_above");
-  t.columns.emplace_back("seeds");
-  t.columns.emplace_back("verdict");
-  add_text_columns(model, t);
+  std::ostringstream rule;  // %g, not std::to_string: a floor of 1e-8 is not "0.000000"
+  rule << "-(k SE + below |theory| + floor) <= mean - theory <= k SE + above |theory| + floor, k = "
+       << format_exact(tolerance.k_sigma) << ", floor = " << format_exact(tolerance.abs_floor);
+  t.metadata.emplace_back("tolerance", rule.str());
+  t.columns = table_columns(model, "validate");
   std::vector<double> warm;
   for (std::size_t index = 0; index < points.size(); ++index) {
     const Point& pt = points[index];

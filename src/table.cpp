@@ -1,5 +1,7 @@
 #include "rmtsolve/table.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -29,6 +31,12 @@ std::string csv_quote(const std::string& s) {
 
 }  // namespace
 
+std::string format_exact(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
 std::string Table::to_csv() const {
   std::ostringstream out;
   for (const auto& [key, value] : metadata) out << "# " << key << ": " << value << "\n";
@@ -54,7 +62,10 @@ std::string Table::to_json() const {
   for (const auto& row : rows) {
     nlohmann::ordered_json r = nlohmann::ordered_json::object();
     for (size_t c = 0; c < row.size(); ++c) {
-      if (const double* v = std::get_if<double>(&row[c])) r[columns[c]] = std::isfinite(*v) ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+      if (const double* v = std::get_if<double>(&row[c]))
+        r[columns[c]] = std::isfinite(*v) ? nlohmann::ordered_json(*v)
+                        : std::isnan(*v)  ? nlohmann::ordered_json(nullptr)
+                                          : nlohmann::ordered_json(*v > 0 ? "inf" : "-inf");
       else r[columns[c]] = std::get<std::string>(row[c]);
     }
     out_rows.push_back(std::move(r));
@@ -62,9 +73,71 @@ std::string Table::to_json() const {
   return doc.dump(2) + "\n";
 }
 
-void Table::write(const std::string& format, const std::string& path) const {
-  if (format != "csv" && format != "json") throw InvalidInput("format", "must be csv or json, got '" + format + "'");
-  const std::string text = format == "csv" ? to_csv() : to_json();
+std::string Table::to_text(const std::vector<std::string>& hidden) const {
+  std::vector<std::vector<std::string>> cells(rows.size() + 1);
+  std::vector<size_t> width(columns.size());
+  std::vector<bool> numeric(columns.size(), true);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    cells[0].push_back(columns[c]);
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::string text;
+      if (const double* v = std::get_if<double>(&rows[r][c])) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.6g", *v);
+        text = std::isnan(*v) ? "-" : buf;
+      } else {
+        text = std::get<std::string>(rows[r][c]);
+        numeric[c] = false;
+      }
+      cells[r + 1].push_back(text);
+    }
+    for (const auto& line : cells) width[c] = std::max(width[c], line[c].size());
+  }
+  std::ostringstream out;
+  for (const auto& [key, value] : metadata)
+    if (key == "model" || key == "d" || key == "seeds" || key == "n_test" || key == "interrupted")
+      out << "# " << key << ": " << value << "\n";
+  for (const auto& line : cells) {
+    for (size_t c = 0; c < line.size(); ++c) {
+      const std::string pad(width[c] - line[c].size(), ' ');
+      out << (c ? "  " : "") << (numeric[c] ? pad + line[c] : line[c] + (c + 1 < line.size() ? pad : ""));
+    }
+    out << "\n";
+  }
+  if (!hidden.empty()) {
+    out << "# " << hidden.size() << " more columns (--columns NAME,... or --columns all):";
+    for (const auto& h : hidden) out << " " << h;
+    out << "\n";
+  }
+  return out.str();
+}
+
+Table Table::select(const std::vector<std::string>& names) const {
+  Table t;
+  t.metadata = metadata;
+  std::vector<size_t> index;
+  for (const auto& n : names) {
+    const auto it = std::find(columns.begin(), columns.end(), n);
+    if (it == columns.end()) {
+      std::string known;
+      for (const auto& c : columns) known += (known.empty() ? "" : ",") + c;
+      throw InvalidInput("columns", "unknown column '" + n + "' (columns: " + known + ")");
+    }
+    index.push_back(static_cast<size_t>(it - columns.begin()));
+    t.columns.push_back(n);
+  }
+  for (const auto& row : rows) {
+    std::vector<Cell> r;
+    for (size_t i : index) r.push_back(row[i]);
+    t.rows.push_back(std::move(r));
+  }
+  return t;
+}
+
+void Table::write(const std::string& format, const std::string& path, const std::vector<std::string>& hidden) const {
+  if (format != "csv" && format != "json" && format != "table")
+    throw InvalidInput("format", "must be csv, json or table, got '" + format + "'");
+  const std::string text = format == "csv" ? to_csv() : format == "json" ? to_json() : to_text(hidden);
   if (path.empty() || path == "-") {
     std::cout << text << std::flush;
     return;

@@ -223,7 +223,7 @@ TEST(Cli, PlotsAreDrawnWithGnuplot) {
   const std::string image = slurp(png);
   ASSERT_GT(image.size(), 5000u);
   EXPECT_EQ(image.substr(1, 3), "PNG");
-  EXPECT_EQ(run_cli("curve rf --plot " + (dir / "x.pdf").string()).code, 2);
+  EXPECT_EQ(run_cli("curve rf --plot " + (dir / "x.jpg").string()).code, 2);
   std::filesystem::remove_all(dir);
 }
 

@@ -108,7 +108,10 @@ class GcmModel final : public Model {
             {"method", "square loss, linear teacher: root (scalar root in log kappa) or iteration", "root"}};
   }
   std::vector<std::string> outputs() const override {
-    return {"test_error", "train_error", "classification_error", "train_loss", "V", "q", "m", "Vhat", "qhat", "mhat"};
+    // teacher_rho: tr(Ψ)/k actually used (from the files or the drawn network; the rho column is
+    // the --rho flag, which applies to --spectrum only).
+    return {"test_error", "train_error", "classification_error", "train_loss", "V", "q", "m", "Vhat", "qhat", "mhat",
+            "teacher_rho"};
   }
   PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>& warm) const override {
     const Loss loss = parse_loss(pt.str("loss"));
@@ -124,11 +127,12 @@ class GcmModel final : public Model {
       const double n = pt["alpha"] * static_cast<double>(prep->problem.p()), nan = std::nan("");
       const double Vhat = n / (1.0 + r.V);
       out = {{r.test_error, r.train_error, nan, 0.5 * r.train_error, r.V, r.q, r.m, Vhat,
-              n * r.test_error / ((1.0 + r.V) * (1.0 + r.V)), Vhat},
+              n * r.test_error / ((1.0 + r.V) * (1.0 + r.V)), Vhat, prep->problem.spectrum().sigma_y2},
              r.summary};
     } else {
       const Result r = gcm::solve(prep->problem.spectrum(), loss, teacher, {pt["alpha"], pt["lambda"], pt["noise"]}, options, &state);
-      out = {{r.test_mse, r.train_mse, r.classification_error, r.train_loss, r.V, r.q, r.m, r.Vhat, r.qhat, r.mhat},
+      out = {{r.test_mse, r.train_mse, r.classification_error, r.train_loss, r.V, r.q, r.m, r.Vhat, r.qhat, r.mhat,
+              prep->problem.spectrum().sigma_y2},
              r.summary};
     }
     warm.assign(state.data(), state.data() + state.size());
@@ -194,6 +198,13 @@ class GcmModel final : public Model {
   Allowance finite_size_allowance(const rmtsolve::Point& pt) const override {
     if (pt.str("features") == "files") return {0.02, 0.02};
     return {0.05, 0.05};
+  }
+  /// Classification is judged by its error rate; the squared error of the logit against ±1 labels is
+  /// what the losses' equations carry but not what a classification curve shows.
+  PlotHint plot_hint(const rmtsolve::Point& pt) const override {
+    if (pt.str("loss") == "square" && pt.str("teacher") == "linear")
+      return {{{{"test_error", "train_error"}, "error (mean squared)"}}};
+    return {{{{"classification_error"}, "test classification error P(sign ŷ ≠ y)"}}};
   }
 
  private:

@@ -110,6 +110,9 @@ class KernelModel final : public Model {
   /// The empirical kernels of one network fluctuate by O(1/√m) (in the k·SE term) and their mean
   /// is biased by O(depth/m); measured below 1 % at m = 800, depth ≤ 3 (README.md).
   Allowance finite_size_allowance(const Point&) const override { return {0.02, 0.02}; }
+  PlotHint plot_hint(const Point&) const override {
+    return {{{{"nngp", "ntk"}, "kernel K(ρ)"}, {{"nngp_deriv", "ntk_deriv"}, "derivative dK/dρ"}}};
+  }
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <mutex>
+#include <sstream>
 
 #include "linear_dynamics.hpp"
 #include "rmtsolve/error.hpp"
@@ -117,6 +118,9 @@ class DynamicsModel final : public Model {
   }
   /// Gradient descent at step h deviates from the flow by O(h) (measured in README.md).
   Allowance finite_size_allowance(const Point&) const override { return {0.01, 0.01}; }
+  PlotHint plot_hint(const Point&) const override {
+    return {{{{"F"}, "network slope F(t)"}, {{"Theta"}, "NTK Θ(t)", true}, {{"loss"}, "loss ½(F − c)²", true}}};
+  }
 
  private:
   struct LinearRun {
@@ -150,6 +154,14 @@ class PhaseModel final : public Model {
             {"rho_rich", "regime 2 (rich) when rho >= rho_rich", 10.0, Domain::kPositive}};
   }
   std::vector<TextParameter> texts() const override { return {}; }
+  /// The phase diagram: ρ coloured over the two swept exponents, the regime thresholds as contours.
+  PlotHint plot_hint(const Point& pt) const override {
+    std::ostringstream boundaries;
+    boundaries << "regime boundaries ρ = " << pt["rho_lazy"] << " (lazy | feature), " << pt["rho_rich"] << " (feature | rich)";
+    PlotHint h{{{{"rho"}, "ρ", true, {pt["rho_lazy"], pt["rho_rich"]}, boundaries.str()}}};
+    h.heatmap = true;
+    return h;
+  }
   std::vector<std::string> outputs() const override {
     return {"rho", "theta_ratio", "t_learn", "regime", "rho_exponent", "regime_limit", "Theta0", "F0_sd"};
   }
@@ -187,6 +199,11 @@ class SingleNeuronModel final : public Model {
   std::vector<std::string> outputs() const override {
     return {"beta_norm", "beta_par", "beta_perp", "a", "w_norm", "mu", "phi", "kernel_distance", "loss"};
   }
+  PlotHint plot_hint(const Point&) const override {
+    return {{{{"beta_par", "beta_perp", "beta_norm"}, "β = a w: along β*, across, |β|"},
+             {{"kernel_distance"}, "kernel distance from init"},
+             {{"loss"}, "loss", true}}};
+  }
   PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
     const Eigen::VectorXd b = parse_vector(pt.str("b"), "b"), beta0 = parse_vector(pt.str("beta0"), "beta0");
     const double s2 = pt["sigma"] * pt["sigma"];
@@ -217,6 +234,9 @@ class SaxeModel final : public Model {
   }
   std::vector<TextParameter> texts() const override { return {}; }
   std::vector<std::string> outputs() const override { return {"u", "t_learn"}; }
+  PlotHint plot_hint(const Point&) const override {
+    return {{{{"u"}, "mode strength u(t)"}, {{"t_learn"}, "learning time t_learn (u = s/2)"}}};
+  }
   PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
     if (pt["depth"] > 1000) throw InvalidInput("depth", "at most 1000");
     const SaxeMode mode{pt["s"], pt["u0"], pt["tau"], static_cast<int>(pt["depth"])};

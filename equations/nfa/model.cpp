@@ -156,6 +156,11 @@ class NfaModel final : public Model {
             {"layer", "layer whose NFA, C-NFA and prediction are reported: 1..L or last", "1"}};
   }
   std::vector<std::string> outputs() const override { return simulated_outputs(); }
+  PlotHint plot_hint(const Point&) const override {
+    return {{{{"nfa_pearson", "cnfa_pearson", "cnfa_pred"}, "Pearson correlation (NFA, C-NFA, early-time C-NFA)"},
+             {{"train_loss", "test_loss"}, "loss (½ mean squared error)", true},
+             {{"kernel_distance", "weight_change"}, "change from initialisation"}}};
+  }
   PointResult solve(const Point&, const SolverOptions&, std::vector<double>&) const override {
     throw InvalidInput("model", "nfa has no theory curve; use 'rmtsolve simulate nfa'");
   }

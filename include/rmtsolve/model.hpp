@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rmtsolve/montecarlo/seeds.hpp"
@@ -57,6 +58,26 @@ struct SimulationOptions {
   std::function<std::vector<mc::Estimate>(const std::vector<mc::Estimate>&)> pool_seeds;
 };
 
+/// One panel of a model's default plot: outputs sharing a y axis.
+struct PlotPanel {
+  PlotPanel() = default;
+  PlotPanel(std::vector<std::string> o, std::string y, bool log = false, std::vector<double> l = {}, std::string label = "")
+      : outputs(std::move(o)), ylabel(std::move(y)), logy(log), levels(std::move(l)), levels_label(std::move(label)) {}
+  std::vector<std::string> outputs;  // names from Model::outputs() / simulated_outputs()
+  std::string ylabel;                // says which quantity is on the axis
+  bool logy = false;                 // log scale (also the colour scale of a heatmap)
+  std::vector<double> levels;        // reference values: horizontal lines, or contours of a heatmap
+  std::string levels_label;          // legend entry of the reference lines / contours
+};
+
+/// How a model's table is drawn by default (`--plot`): panels side by side; a 2-D sweep drawn as
+/// one line per value of the second parameter or as a heatmap of the first panel's first output.
+struct PlotHint {
+  PlotHint(std::vector<PlotPanel> p, bool map = false) : panels(std::move(p)), heatmap(map) {}
+  std::vector<PlotPanel> panels;
+  bool heatmap = false;
+};
+
 /// An equation system as the sweep, the CLI and the Python module see it.  A model never iterates,
 /// sweeps or prints by itself: it solves (and optionally simulates) one point.
 class Model {
@@ -78,6 +99,8 @@ class Model {
   virtual bool supports_single_precision() const { return false; }
   /// Relative finite-size allowance used by validate on top of the statistical tolerance.
   virtual Allowance finite_size_allowance(const Point&) const { return {}; }
+  /// What `--plot` draws for a table whose first row is `point` (default: test and train error).
+  virtual PlotHint plot_hint(const Point& point) const;
 };
 
 /// round(ratio · d) as a sample or width count; InvalidInput naming `parameter` if out of range.

@@ -37,6 +37,10 @@ struct SearchSpec {
 /// parameter), then returns the grid points in sweep order.
 std::vector<Point> expand(const Model& model, const SweepSpec& spec);
 
+/// The columns of a curve, simulate or validate table of `model` (kind "curve", "simulate" or
+/// "validate"), known before anything is computed.
+std::vector<std::string> table_columns(const Model& model, const std::string& kind);
+
 struct SweepOutcome {
   Table table;
   int failed_points = 0;           // points whose solve did not converge

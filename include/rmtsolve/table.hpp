@@ -6,6 +6,9 @@
 
 namespace rmtsolve {
 
+/// The shortest text that reads back as exactly `v` (1e-08, 0.1, 3): for recorded options.
+std::string format_exact(double v);
+
 /// A result table: named columns, one row per grid point.  Cells are numbers or text; a NaN number
 /// means "no value" (e.g. a point that did not converge) and is written as empty/null.
 struct Table {
@@ -16,10 +19,17 @@ struct Table {
   std::vector<std::pair<std::string, std::string>> metadata;
 
   std::string to_csv() const;
+  /// JSON: {"metadata", "columns", "rows"}; a missing value (NaN) is null, ±∞ are the strings "inf"
+  /// and "-inf" (JSON has no infinities), so null never stands for a computed value.
   std::string to_json() const;
-  /// Writes csv or json to `path` atomically (temporary file, then rename), or to stdout if the
+  /// Aligned columns with 6 significant digits for a terminal; `hidden` names the columns left out
+  /// (listed in a closing comment line so the reader knows they exist).
+  std::string to_text(const std::vector<std::string>& hidden = {}) const;
+  /// The table restricted to `names`, in that order; InvalidInput("columns", …) for an unknown name.
+  Table select(const std::vector<std::string>& names) const;
+  /// Writes csv, json or table to `path` atomically (temporary file, then rename), or to stdout if the
   /// path is empty or "-".
-  void write(const std::string& format, const std::string& path) const;
+  void write(const std::string& format, const std::string& path, const std::vector<std::string>& hidden = {}) const;
 };
 
 }  // namespace rmtsolve

@@ -201,3 +201,18 @@ def test_optimize_and_reach_keywords(tmp_path):
         rmtsolve.curve("rf", optimize="lambda", lambda_=[0.1, 1])
     with pytest.raises(ValueError, match="over"):
         rmtsolve.curve("rf", reach="test_error=0.3")
+
+
+def test_solver_method_column_does_not_hide_the_method_flag():
+    t = rmtsolve.curve("deep", widths="2,1", activations="tanh", alpha=1.0)
+    assert t["method"] == ["chain"]              # the model's --method
+    assert t["solver_method"][0] != "chain"      # the solver's own summary, kept beside it
+    assert len(set(t.columns)) == len(t.columns)
+
+
+def test_metadata_records_revision_time_and_blas():
+    m = rmtsolve.curve("rf", alpha=1.0).metadata
+    assert m["git_revision"]
+    assert m["time_utc"].endswith("Z")
+    assert "kernel" in m["blas"]
+    assert m["command"] == "python: rmtsolve.curve('rf', alpha=1.0)"

@@ -2,6 +2,7 @@
 // Exit codes: 0 success, 1 a validation verdict failed, 2 invalid input, 3 a point did not converge.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <iomanip>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "distributed.hpp"
+#include "provenance.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/plot.hpp"
@@ -26,7 +28,9 @@ using namespace rmtsolve;
 constexpr int kValidationFailed = 1, kInvalidInput = 2, kNotConverged = 3, kInterrupted = 130;
 
 struct CommonFlags {
-  std::string format = "csv", output, plot, config;
+  std::string format = "csv", output, plot, config, columns;
+  PlotOptions plot_options;
+  bool logx = false, logy = false;
   std::string distribute = "auto";  // under mpirun: points | seeds | auto
   std::string precision = "float64";
   SolverOptions solver;
@@ -84,6 +88,15 @@ void add_simulation_flags(CLI::App* sub, CommonFlags& c) {
       ->capture_default_str();
 }
 
+void add_plot_flags(CLI::App* sub, CommonFlags& c) {
+  sub->add_option("--plot", c.plot, "also draw the table with gnuplot to FILE.svg, FILE.png or FILE.pdf");
+  sub->add_option("--plot-style", c.plot_options.style, "2-D sweeps: one line per value of the second parameter, or a heatmap")
+      ->check(CLI::IsMember({"auto", "lines", "heatmap"}))
+      ->capture_default_str();
+  sub->add_flag("--logx", c.logx, "log-scale x axis (default: when the grid is log-spaced)");
+  sub->add_flag("--logy", c.logy, "log-scale y axis (default: on the panels of losses, and a log colour scale for the phase diagram)");
+}
+
 // Registers one subcommand per model under `parent`, with the model's parameters as flags.
 std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::string& kind, CommonFlags& c,
                                                std::map<std::string, ModelFlags>& store) {
@@ -98,9 +111,12 @@ std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::stri
           ->default_str(format_default(p.default_value));
     for (const auto& p : m->texts())
       f.app->add_option("--" + p.name, f.values[p.name], p.help)->default_str(p.default_value);
-    f.app->add_option("--format", c.format, "output format")->check(CLI::IsMember({"csv", "json"}))->capture_default_str();
+    f.app->add_option("--format", c.format, "output format (table: aligned, 6 significant digits, main columns)")
+        ->check(CLI::IsMember({"csv", "json", "table"}))
+        ->capture_default_str();
+    f.app->add_option("--columns", c.columns, "only these columns, in this order (comma list; 'all' in table format)");
     f.app->add_option("--output", c.output, "write the table to FILE (atomically) instead of stdout");
-    f.app->add_option("--plot", c.plot, "also draw the table with gnuplot to FILE.svg or FILE.png");
+    add_plot_flags(f.app, c);
     f.app->add_option("--config", c.config, "JSON file of flag: value pairs (flags on the command line win)");
     if (kind != "simulate") add_solver_flags(f.app, c);
     if (kind == "curve") add_search_flags(f.app, c);
@@ -155,8 +171,8 @@ void validate_common(const CommonFlags& c) {
 
 std::string solver_description(const SolverOptions& s) {
   std::ostringstream o;
-  o << "tolerance=" << s.tolerance << " max_iterations=" << s.max_iterations << " damping=" << s.damping
-    << " anderson=" << s.anderson_memory;
+  o << "tolerance=" << format_exact(s.tolerance) << " max_iterations=" << s.max_iterations
+    << " damping=" << format_exact(s.damping) << " anderson=" << s.anderson_memory;
   return o.str();
 }
 
@@ -214,10 +230,151 @@ bool is_suite_argument(const std::string& arg) {
   return ends_with_json(arg) || (!is_model_name(arg) && !resolve_suite(arg).empty());
 }
 
+// Columns of `--columns a,b` (or, in table format without --columns, the swept parameters and the
+// plotted outputs): checked against the table's known columns before anything is computed.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+void check_columns(const std::string& columns, const std::vector<std::string>& known) {
+  for (const auto& c : split_list(columns))
+    if (c != "all" && std::find(known.begin(), known.end(), c) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ",") + k;
+      throw InvalidInput("columns", "unknown column '" + c + "' (columns: " + list + ")");
+    }
+}
+
+// Table format without --columns: the swept parameters, the plotted outputs with their Monte Carlo
+// and verdict columns; the rest is listed at the end.
+std::vector<std::string> headline_columns(const Model& model, const Table& t) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& c) {
+    if (std::find(t.columns.begin(), t.columns.end(), c) != t.columns.end() && std::find(out.begin(), out.end(), c) == out.end())
+      out.push_back(c);
+  };
+  for (const auto& p : model.numbers()) {
+    const auto col = std::find(t.columns.begin(), t.columns.end(), p.name) - t.columns.begin();
+    bool swept = false;
+    for (const auto& row : t.rows)
+      swept = swept || (std::holds_alternative<double>(row[col]) && std::get<double>(row[col]) != std::get<double>(t.rows.front()[col]));
+    if (swept) add(p.name);
+  }
+  for (const auto& panel : table_plot_hint(model, t).panels)
+    for (const auto& o : panel.outputs)
+      for (const char* suffix : {"", "_theory", "_mean", "_se", "_z"}) add(o + suffix);
+  for (const char* c : {"converged", "verdict"}) add(c);
+  return out;
+}
+
+void write_table(const Model& model, const Table& t, const std::string& format, const std::string& output,
+                 const std::string& columns) {
+  const auto chosen = split_list(columns);
+  if (!chosen.empty() && chosen != std::vector<std::string>{"all"}) return t.select(chosen).write(format, output);
+  if (format != "table" || !chosen.empty()) return t.write(format, output);
+  const auto shown = headline_columns(model, t);
+  std::vector<std::string> hidden;
+  for (const auto& c : t.columns)
+    if (std::find(shown.begin(), shown.end(), c) == shown.end()) hidden.push_back(c);
+  t.select(shown).write(format, output, hidden);
+}
+
+// One line on stderr closing every validation: points, passed, failed and the worst z-score.
+void print_validation_summary(const Model& model, const Table& t) {
+  int passed = 0, failed = 0;
+  double worst = -1.0;
+  std::string where;
+  const auto verdict = std::find(t.columns.begin(), t.columns.end(), "verdict") - t.columns.begin();
+  for (const auto& row : t.rows) {
+    if (verdict < static_cast<long>(row.size()) && std::holds_alternative<std::string>(row[verdict]))
+      (std::get<std::string>(row[verdict]) == "PASS" ? passed : failed) += 1;
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      const std::string& name = t.columns[c];
+      if (name.size() < 2 || name.compare(name.size() - 2, 2, "_z") != 0 || !std::holds_alternative<double>(row[c])) continue;
+      const double z = std::abs(std::get<double>(row[c]));
+      if (!(z > worst)) continue;
+      worst = z;
+      std::ostringstream w;
+      w << name.substr(0, name.size() - 2) << " at";
+      for (const auto& p : model.numbers()) {
+        const auto pc = std::find(t.columns.begin(), t.columns.end(), p.name) - t.columns.begin();
+        bool swept = false;
+        for (const auto& r : t.rows) swept = swept || std::get<double>(r[pc]) != std::get<double>(t.rows.front()[pc]);
+        if (swept) w << " " << p.name << "=" << std::get<double>(row[pc]);
+      }
+      where = w.str();
+    }
+  }
+  std::ostringstream line;
+  line << "rmtsolve: validate: " << t.rows.size() << " points, " << passed << " passed, " << failed << " failed";
+  if (worst >= 0.0) line << ", worst |z| = " << std::setprecision(3) << worst << " (" << where << ")";
+  std::cerr << line.str() << "\n";
+}
+
+// Both spellings of every flag (--b-std, --b_std) and a suggestion for a misspelt one.  CLI11 would
+// only say "The following arguments were not expected".  Returns the arguments with every flag in
+// its canonical spelling; throws InvalidInput naming the flag otherwise.
+std::string dashes(std::string s) {
+  std::replace(s.begin(), s.end(), '_', '-');
+  return s;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+void canonical_flags(const CLI::App* app, std::vector<std::string>& args, size_t first, const std::string& context) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : app->get_options())
+    for (const auto& l : o->get_lnames()) names.push_back(l);
+  for (size_t i = first; i < args.size(); ++i) {
+    std::string& a = args[i];
+    if (a.size() < 3 || a.compare(0, 2, "--") != 0) continue;
+    const size_t eq = a.find('=');
+    const std::string given = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    const std::string rest = eq == std::string::npos ? "" : a.substr(eq);
+    if (std::find(names.begin(), names.end(), given) != names.end()) continue;
+    std::string best;
+    size_t best_distance = std::string::npos;
+    for (const auto& n : names) {
+      if (dashes(n) == dashes(given)) {
+        best = n;
+        best_distance = 0;
+        break;
+      }
+      const size_t d = edit_distance(dashes(n), dashes(given));
+      if (d < best_distance) {
+        best = n;
+        best_distance = d;
+      }
+    }
+    if (best_distance == 0) {
+      a = "--" + best + rest;
+      continue;
+    }
+    if (best_distance <= std::max<size_t>(2, given.size() / 3))
+      throw InvalidInput("", "unknown flag --" + given + " for " + context + "; did you mean --" + best + "?");
+    throw InvalidInput("", "unknown flag --" + given + " for " + context + " (see " + context + " --help)");
+  }
+}
+
 // `rmtsolve validate validation/<suite>.json [--reduced]`: every run of the suite, one table.
 int run_suite_command(int argc, char** argv) {
   CLI::App app{"rmtsolve validate SUITE: run a validation suite (validation/*.json)"};
-  std::string path, format = "csv", output, plot;
+  std::string path, format = "csv", output, columns;
+  CommonFlags drawing;  // --plot and its options, as for a single run
   bool reduced = false;
   int d = 0, seeds = 0, threads = 0;
   double k_sigma = -1.0;
@@ -227,16 +384,24 @@ int run_suite_command(int argc, char** argv) {
   app.add_option("--seeds", seeds, "override the number of seeds");
   app.add_option("--threads", threads, "worker threads (0: one per core)");
   app.add_option("--k-sigma", k_sigma, "override the allowed standard errors");
-  app.add_option("--format", format, "output format")->check(CLI::IsMember({"csv", "json"}));
+  app.add_option("--format", format, "output format")->check(CLI::IsMember({"csv", "json", "table"}));
+  app.add_option("--columns", columns, "only these columns, in this order (comma list)");
   app.add_option("--output", output, "write the table to FILE");
-  app.add_option("--plot", plot, "also draw the table with gnuplot to FILE.svg or FILE.png");
+  add_plot_flags(&app, drawing);
+  const std::string& plot = drawing.plot;
   try {
-    app.parse(argc - 1, argv + 1);
+    std::vector<std::string> args(argv + 2, argv + argc);
+    canonical_flags(&app, args, 0, "rmtsolve validate SUITE");
+    std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector of arguments
+    app.name(std::string(argv[0]) + " validate");
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "rmtsolve: error: " << e.what() << "\n";
     return kInvalidInput;
+  } catch (const InvalidInput& e) {
+    return report_invalid(e, nullptr);
   }
   try {
     const std::string found = resolve_suite(path);
@@ -246,7 +411,11 @@ int run_suite_command(int argc, char** argv) {
       throw InvalidInput("suite", "no suite '" + path + "' (looked in: " + looked + ")");
     }
     path = found;
+    if (!plot.empty()) check_plot_target(plot);
+    drawing.plot_options.logx = drawing.logx ? 1 : -1;
+    drawing.plot_options.logy = drawing.logy ? 1 : -1;
     const Suite suite = load_suite(path);
+    check_columns(columns, table_columns(find_model(suite.model), "validate"));
     SimulationOptions sim = reduced ? suite.reduced : suite.full;
     if (d > 0) sim.d = d;
     if (seeds > 0) sim.seeds.seeds = seeds;
@@ -255,8 +424,14 @@ int run_suite_command(int argc, char** argv) {
     if (k_sigma >= 0.0) tol.k_sigma = k_sigma;
     const Model& model = find_model(suite.model);
     SweepOutcome all;
+    Table theory;
     for (const SweepSpec& run : suite.runs) {
       SweepOutcome out = run_validation(model, run, SolverOptions{}, sim, tol);
+      if (!plot.empty() && !out.interrupted) {
+        Table dense = dense_theory(model, run, SolverOptions{});
+        if (theory.columns.empty()) theory = dense;
+        else theory.rows.insert(theory.rows.end(), dense.rows.begin(), dense.rows.end());
+      }
       if (all.table.columns.empty()) all.table = out.table;
       else all.table.rows.insert(all.table.rows.end(), out.table.rows.begin(), out.table.rows.end());
       all.failed_points += out.failed_points;
@@ -269,8 +444,10 @@ int run_suite_command(int argc, char** argv) {
     all.table.metadata.emplace_back("suite", path);
     all.table.metadata.emplace_back("description", suite.description);
     all.table.metadata.emplace_back("command", command_line(argc, argv));
-    all.table.write(format, output);
-    if (!plot.empty()) plot_table(model, all.table, plot);
+    cli::add_provenance(all.table, threads, {path});
+    write_table(model, all.table, format, output, columns);
+    if (!plot.empty()) plot_table(model, all.table, plot, drawing.plot_options, theory.rows.empty() ? nullptr : &theory);
+    print_validation_summary(model, all.table);
     for (const auto& note : all.notes) std::cerr << "rmtsolve: " << note << "\n";
     if (all.interrupted) {
       std::cerr << "rmtsolve: interrupted; " << all.table.rows.size() << " finished points written\n";
@@ -370,16 +547,22 @@ int run(int argc, char** argv) {
   app.add_subcommand("phase", "phase diagram of the exact two-layer linear dynamics (= curve linear-phase ...)");
 
   // CLI11 would only say "a subcommand is required" for a misspelt model name.
+  std::vector<std::string> args(argv + 1, argv + argc);
   if (argc >= 3 && by_kind.count(argv[1]) && argv[2][0] != '-') {
     try {
       find_model(argv[2]);
+      canonical_flags(store.at(std::string(argv[1]) + "/" + argv[2]).app, args, 2,
+                      std::string("rmtsolve ") + argv[1] + " " + argv[2]);
+    } catch (const std::out_of_range&) {  // e.g. simulate of a theory-only model: CLI11 says so
     } catch (const InvalidInput& e) {
       std::cerr << "rmtsolve: error: " << e.what() << "\n";
       return kInvalidInput;
     }
   }
+  std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector of arguments
+  app.name(argv[0]);
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -409,9 +592,16 @@ int run(int argc, char** argv) {
         chosen = f;
       }
   try {
+    if (!common.plot.empty()) check_plot_target(common.plot);
+    common.plot_options.logx = common.logx ? 1 : -1;
+    common.plot_options.logy = common.logy ? 1 : -1;
+    check_columns(common.columns, table_columns(*chosen->model, kind));
     validate_common(common);
     common.simulation.single_precision = common.precision == "float32";
     SweepSpec spec = sweep_spec(*chosen);
+    if (!common.plot.empty() && common.plot_options.style == "heatmap" &&
+        std::count_if(spec.grids.begin(), spec.grids.end(), [](const auto& g) { return g.second.size() > 1; }) < 2)
+      throw InvalidInput("plot-style", "heatmap needs two swept parameters");
     const bool split_seeds = kind != "curve" && g_distributed.size > 1 &&
                              (common.distribute == "seeds" ||
                               (common.distribute == "auto" &&
@@ -432,8 +622,19 @@ int run(int argc, char** argv) {
     out.table.metadata.emplace_back("command", command_line(argc, argv));
     if (kind != "simulate") out.table.metadata.emplace_back("solver", solver_description(common.solver));
     if (!common.config.empty()) out.table.metadata.emplace_back("config", common.config);
-    out.table.write(common.format, common.output);
-    if (!common.plot.empty()) plot_table(*chosen->model, out.table, common.plot);
+    std::vector<std::string> inputs;
+    for (const auto& [name, value] : spec.texts)
+      if (!value.empty() && std::filesystem::is_regular_file(value)) inputs.push_back(value);
+    if (!common.config.empty()) inputs.push_back(common.config);
+    cli::add_provenance(out.table, kind == "curve" ? -1 : common.simulation.seeds.threads, inputs);
+    write_table(*chosen->model, out.table, common.format, common.output, common.columns);
+    if (!common.plot.empty()) {
+      // The theory is cheap: under Monte Carlo points it is drawn as a dense curve.
+      Table theory;
+      if (kind == "validate" && !out.interrupted) theory = dense_theory(*chosen->model, sweep_spec(*chosen), common.solver);
+      plot_table(*chosen->model, out.table, common.plot, common.plot_options, theory.rows.empty() ? nullptr : &theory);
+    }
+    if (kind == "validate") print_validation_summary(*chosen->model, out.table);
     for (const auto& note : out.notes) std::cerr << "rmtsolve: " << note << "\n";
     if (out.interrupted) {
       std::cerr << "rmtsolve: interrupted; " << out.table.rows.size() << " finished points written\n";
