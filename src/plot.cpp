@@ -154,7 +154,12 @@ std::string caption(const Model& model, const Table& t, const std::vector<std::s
   std::vector<std::string> parts;
   const auto& row = t.rows.front();
   for (const auto& p : model.numbers())
-    if (std::find(swept.begin(), swept.end(), p.name) == swept.end()) parts.push_back(p.name + "=" + format(cell(t, row, p.name)));
+    if (std::find(swept.begin(), swept.end(), p.name) == swept.end()) {
+      // The parameter a --optimize / --reach search solves for has no value of its own.
+      if (has(t, p.name + "_opt")) parts.push_back(p.name + " optimised");
+      else if (has(t, p.name + "_reach")) parts.push_back(p.name + " sought");
+      else parts.push_back(p.name + "=" + format(cell(t, row, p.name)));
+    }
   for (const auto& p : model.texts()) {
     const size_t c = column(t, p.name);
     if (std::find(swept.begin(), swept.end(), p.name) != swept.end()) continue;

@@ -354,14 +354,15 @@ TEST(Cli, SearchWithFailingInnerSolvesIsNotAnOptimum) {
   EXPECT_NE(r.err.find("not an optimum"), std::string::npos) << r.err;
 }
 
-TEST(Cli, OptimisedCurvePlotsTheOptimumOnASecondAxis) {
+TEST(Cli, OptimisedCurvePlotsTheOptimumInAPanelOfItsOwn) {
   const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_cli_optplot_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string svg = (dir / "optimum.svg").string();
   const CliRun c = run_cli("curve rf --alpha 0.2:3:8 --noise 0.25 --optimize lambda --plot " + svg);
   ASSERT_EQ(c.code, 0) << c.err;
   const std::string drawing = slurp(svg);
-  EXPECT_NE(drawing.find("λ optimal (right axis)"), std::string::npos);
-  EXPECT_NE(drawing.find("optimum / crossing"), std::string::npos);  // the second axis' label
+  EXPECT_NE(drawing.find(">lambda_opt<"), std::string::npos);        // its legend entry
+  EXPECT_NE(drawing.find("optimum / crossing"), std::string::npos);  // the second panel's axis label
+  EXPECT_NE(drawing.find("lambda optimised"), std::string::npos);    // the caption, not "lambda=nan"
   std::filesystem::remove_all(dir);
 }
