@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/output_file.hpp"
 
 namespace rmtsolve {
 namespace {
@@ -65,18 +66,7 @@ std::string Table::to_json() const {
 void Table::write(const std::string& format, const std::string& path) const {
   if (format != "csv" && format != "json") throw InvalidInput("format", "must be csv or json, got '" + format + "'");
   const std::string text = format == "csv" ? to_csv() : to_json();
-  if (path.empty() || path == "-") {
-    std::cout << text << std::flush;
-    return;
-  }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw InvalidInput("output", "cannot write '" + path + "'");
-    f << text;
-    if (!f.flush()) throw InvalidInput("output", "write to '" + path + "' failed");
-  }
-  std::filesystem::rename(tmp, path);
+  write_output_file(path, text, "output");
 }
 
 }  // namespace rmtsolve

@@ -43,3 +43,48 @@ compare curve deep --widths 2,1 --alpha 0.2:3:7 --lambda 1e-3,1e-1
 compare simulate rf --alpha 0.5,2 --beta 1.5 --d 120 --seeds 5 --threads 1 --distribute seeds
 compare validate srf --alpha 1 --eta 1 --d 150 --seeds 3 --network spiked --threads 1
 compare simulate rf --alpha 1 --beta 0.7 --lambda 1e-3,1e-1 --d 100 --seeds 3 --threads 1 --distribute seeds
+# Non-convergence is not a fault: exit 3 from the job, every row written (checked by compare).
+compare curve rf --alpha 0.5,1.5,2.5 --max-iterations 1
+
+# Faults.  An error on either rank must end the whole job promptly with exit 2 and the one-line
+# message, instead of one rank waiting for ever in a collective for the other; `timeout` turns a
+# hang into a failure (exit 124) instead of a stuck CI job.
+fault() {
+  local expect_lines="$1" pattern="$2"
+  shift 2
+  local code=0
+  timeout 300 mpirun -np 2 --oversubscribe "$cli" "$@" > "$scratch/fault.out" 2> "$scratch/fault.err" || code=$?
+  [ "$code" = 2 ] || { echo "exit $code (expected 2) for: $*"; cat "$scratch/fault.err"; exit 1; }
+  grep -q "^rmtsolve: error: $pattern" "$scratch/fault.err" || { echo "no '$pattern' error for: $*"; cat "$scratch/fault.err"; exit 1; }
+  local lines
+  lines=$(grep -c '^rmtsolve: ' "$scratch/fault.err" || true)
+  if [ "$expect_lines" = 1 ] && [ "$lines" != 1 ]; then
+    echo "$lines rmtsolve lines (expected 1) for: $*"; cat "$scratch/fault.err"; exit 1
+  fi
+  echo "ended with exit 2 ($pattern): $*"
+}
+# Refused before any work, by every rank alike: only rank 0 speaks.
+fault 1 "--alpha" simulate rf --alpha -1,1 --d 30 --seeds 2 --threads 1
+fault 1 "--tolerance" curve rf --alpha 0.5,1 --tolerance 1
+fault 1 "--output" simulate rf --alpha 0.5,1 --d 30 --seeds 2 --threads 1 --output /nonexistent_rmtsolve_dir/x.csv
+# Found only when a rank reaches its point (n = round(1e-9 d) = 0 samples): on rank 1, then rank 0,
+# and with the seeds of one point split over both ranks.
+fault 1 "--alpha" simulate rf --alpha 1,1e-9 --d 30 --seeds 2 --threads 1
+fault 1 "--alpha" simulate rf --alpha 1e-9,1 --d 30 --seeds 2 --threads 1
+fault any "--alpha" simulate rf --alpha 1e-9 --d 30 --seeds 3 --threads 1 --distribute seeds
+fault 1 "--alpha" validate rf --alpha 0.5,1e-9 --d 30 --seeds 2 --threads 1
+
+# An interrupted mpirun exits 130 like a single process, with the finished rows written: SIGINT
+# once rank 0's progress log shows finished seeds (an event, not a time).
+export RMTSOLVE_PROGRESS=lines
+mpirun -np 2 --oversubscribe "$cli" simulate rf --alpha 0.5:3:200 --d 300 --seeds 4 --threads 1 \
+  --output "$scratch/interrupted.csv" 2> "$scratch/interrupt.err" &
+job=$!
+timeout 300 tail -n +1 -f --pid=$job "$scratch/interrupt.err" | grep -q -m1 'seeds' || true
+kill -INT $job
+code=0
+wait $job || code=$?
+unset RMTSOLVE_PROGRESS
+[ "$code" = 130 ] || { echo "interrupted mpirun exited $code (expected 130)"; cat "$scratch/interrupt.err"; exit 1; }
+grep -q '^# interrupted: yes' "$scratch/interrupted.csv" || { echo "no interrupted table"; exit 1; }
+echo "interrupted mpirun: exit 130, $(grep -vc '^#' "$scratch/interrupted.csv") lines written"

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "rmtsolve/matrix_checks.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/fixed_point.hpp"
 #include "rmtsolve/spectral.hpp"
@@ -11,13 +12,6 @@ namespace {
 
 void require_finite(const Eigen::MatrixXd& M, const char* name) {
   if (!M.allFinite()) throw InvalidInput(name, "matrix has non-finite entries");
-}
-
-void require_symmetric(const Eigen::MatrixXd& M, const char* name) {
-  if (M.rows() != M.cols())
-    throw InvalidInput(name, "must be square, got " + std::to_string(M.rows()) + "x" + std::to_string(M.cols()));
-  const double scale = std::max(1.0, M.cwiseAbs().maxCoeff());
-  if ((M - M.transpose()).cwiseAbs().maxCoeff() > 1e-8 * scale) throw InvalidInput(name, "must be symmetric");
 }
 
 // Overlaps (V, q, m) implied by an effective ridge κ; λ > 0 (1 + V = nκ/λ).

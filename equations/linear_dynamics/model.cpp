@@ -212,7 +212,7 @@ class SaxeModel final : public Model {
     return {{"t", "t, gradient-flow time", 1.0, Domain::kNonNegative},
             {"s", "s, singular value of E[y x^T] for this mode", 1.0, Domain::kPositive},
             {"u0", "u_0, initial mode strength", 1e-3, Domain::kPositive},
-            {"depth", "N_l, layers of units (3 = one hidden layer)", 3.0, Domain::kPositiveInteger},
+            {"depth", "N_l, layers of units (3 = one hidden layer; at most 1000)", 3.0, Domain::kPositiveInteger, 1000},
             {"tau", "tau, time constant", 1.0, Domain::kPositive}};
   }
   std::vector<TextParameter> texts() const override { return {}; }

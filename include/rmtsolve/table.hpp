@@ -17,8 +17,9 @@ struct Table {
 
   std::string to_csv() const;
   std::string to_json() const;
-  /// Writes csv or json to `path` atomically (temporary file, then rename), or to stdout if the
-  /// path is empty or "-".
+  /// Writes csv or json to `path` with write_output_file (rmtsolve/output_file.hpp): stdout for an
+  /// empty path or "-", directly into a device or FIFO, otherwise an atomic replacement of the
+  /// (symlink-resolved) target.
   void write(const std::string& format, const std::string& path) const;
 };
 

@@ -6,7 +6,8 @@
 
 Parameters are the CLI flags of `rmtsolve curve MODEL --help` (``lambda`` is spelt ``lambda_``).
 A numeric parameter takes a number, a sequence, or a grid string ("a:b:n", "a:b:n:log", "x,y,z").
-Invalid input raises ValueError naming the parameter.  Points that did not converge have NaN in
+Invalid input raises ValueError (a value out of range) or TypeError (a value of the wrong type)
+naming the parameter.  Points that did not converge have NaN in
 their output columns and are listed in ``curve.notes``.
 """
 from . import _rmtsolve
@@ -36,8 +37,10 @@ def _params(params):
 
 
 def curve(model, solver=None, **params):
-    """Theory learning curve of `model` over the given parameters."""
-    return Table(_rmtsolve.curve(model, _params(params), solver or {}))
+    """Theory learning curve of `model` over the given parameters.
+    solver: dict with tolerance in (0, 0.1], max_iterations in [1, 1e6], damping in [0, 1),
+    anderson in [0, 100] (the ranges of the CLI flags)."""
+    return Table(_rmtsolve.curve(model, _params(params), solver))
 
 
 def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precision="float64", **params):
@@ -46,10 +49,11 @@ def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precisio
     return Table(_rmtsolve.simulate(model, _params(params), d, seeds, n_test, seed, threads, precision))
 
 
-def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=-1.0,
+def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=None,
              solver=None, precision="float64", **params):
-    """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point."""
-    return Table(_rmtsolve.validate(model, _params(params), solver or {}, d, seeds, n_test, seed, threads,
+    """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point.
+    k_sigma in [0, 100]; rel_tol in [0, 1] (None: the model's finite-size allowance)."""
+    return Table(_rmtsolve.validate(model, _params(params), solver, d, seeds, n_test, seed, threads,
                                     k_sigma, rel_tol, precision))
 
 

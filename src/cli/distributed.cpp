@@ -1,6 +1,8 @@
 #include "distributed.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -120,8 +122,33 @@ void share_seeds(SimulationOptions& options, const Distributed& d) {
   };
 }
 
+Verdict agree(const Verdict& mine, const Distributed& d) {
+  if (d.size == 1) return mine;
+  std::vector<int> codes(static_cast<size_t>(d.size));
+  MPI_Allgather(&mine.code, 1, MPI_INT, codes.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  const auto first = std::find_if(codes.begin(), codes.end(), [](int c) { return c != 0; });
+  if (first == codes.end()) return {};
+  const int root = static_cast<int>(first - codes.begin());
+  Verdict v{*first, d.rank == root ? mine.message : std::string()};
+  int length = static_cast<int>(v.message.size());
+  MPI_Bcast(&length, 1, MPI_INT, root, MPI_COMM_WORLD);
+  v.message.resize(static_cast<size_t>(length));
+  MPI_Bcast(v.message.data(), length, MPI_CHAR, root, MPI_COMM_WORLD);
+  return v;
+}
+
+void end_job(int code, const Distributed& d) {
+  if (d.size == 1) return;
+  std::fflush(nullptr);
+  // MPI_Abort ends every rank, also those blocked in MPI_Gather or in the seed pooling's
+  // MPI_Allreduce, and mpirun exits with `code`.
+  MPI_Abort(MPI_COMM_WORLD, code);
+}
+
 #else
 
+Verdict agree(const Verdict& mine, const Distributed&) { return mine; }
+void end_job(int, const Distributed&) {}
 void share_seeds(SimulationOptions&, const Distributed&) {}
 Distributed start_distributed(int&, char**&) { return {}; }
 void stop_distributed(const Distributed&) {}
