@@ -55,7 +55,12 @@ std::string Table::to_json() const {
   for (const auto& row : rows) {
     nlohmann::ordered_json r = nlohmann::ordered_json::object();
     for (size_t c = 0; c < row.size(); ++c) {
-      if (const double* v = std::get_if<double>(&row[c])) r[columns[c]] = std::isfinite(*v) ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+      // JSON has no infinity: ±inf is the string "inf"/"-inf", spelt as in CSV, so that a
+      // legitimately infinite value (a kernel derivative at rho = ±1) never reads as missing (null).
+      if (const double* v = std::get_if<double>(&row[c]))
+        r[columns[c]] = std::isnan(*v)   ? nlohmann::ordered_json(nullptr)
+                        : std::isinf(*v) ? nlohmann::ordered_json(*v > 0 ? "inf" : "-inf")
+                                         : nlohmann::ordered_json(*v);
       else r[columns[c]] = std::get<std::string>(row[c]);
     }
     out_rows.push_back(std::move(r));

@@ -401,3 +401,14 @@ TEST(HostileSizes, DeepFilesAreCheckedLikeGcmFiles) {
   EXPECT_NE(x.err.find("--input: must hold one column"), std::string::npos) << x.err;
   fs::remove_all(dir);
 }
+
+TEST(HostileResults, InfiniteValuesAreNotMissingValues) {
+  // ntk_deriv at rho = 1 diverges (documented): "inf" in CSV and the string "inf" in JSON, where a
+  // missing value is empty / null.
+  const CliRun csv = run_cli("curve kernel --rho 1");
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_NE(csv.out.find(",inf,"), std::string::npos) << csv.out;
+  const CliRun json = run_cli("curve kernel --rho 1 --format json");
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"ntk_deriv\": \"inf\""), std::string::npos) << json.out;
+}

@@ -19,7 +19,11 @@ nlohmann::json rows_to_json(const SweepOutcome& o) {
   for (size_t r = 0; r < o.table.rows.size(); ++r) {
     nlohmann::json cells = nlohmann::json::array();
     for (const auto& c : o.table.rows[r]) {
-      if (const double* v = std::get_if<double>(&c)) cells.push_back(std::isnan(*v) ? nlohmann::json(nullptr) : nlohmann::json(*v));
+      // nlohmann writes ±inf as null: infinities travel tagged, so rank 0 gets back what was computed.
+      if (const double* v = std::get_if<double>(&c))
+        cells.push_back(std::isnan(*v) ? nlohmann::json(nullptr)
+                        : std::isinf(*v) ? nlohmann::json({{"inf", *v > 0 ? 1 : -1}})
+                                         : nlohmann::json(*v));
       else cells.push_back(std::get<std::string>(c));
     }
     rows.push_back({{"index", o.point_index[r]}, {"cells", cells}});
@@ -32,6 +36,7 @@ void append_from_json(const nlohmann::json& j, SweepOutcome& out) {
     std::vector<Table::Cell> cells;
     for (const auto& c : row["cells"]) {
       if (c.is_null()) cells.emplace_back(std::nan(""));
+      else if (c.is_object()) cells.emplace_back(c["inf"].get<int>() * INFINITY);
       else if (c.is_number()) cells.emplace_back(c.get<double>());
       else cells.emplace_back(c.get<std::string>());
     }
