@@ -159,6 +159,18 @@ SimulationOptions simulation_options(const py::handle& d, const py::handle& seed
   return o;
 }
 
+// Runs a sweep without the GIL; an allocation failure becomes a MemoryError naming the model.
+template <class F>
+SweepOutcome run_released(const Model& model, F&& run) {
+  try {
+    py::gil_scoped_release release;
+    return run();
+  } catch (const std::bad_alloc&) {
+    PyErr_SetString(PyExc_MemoryError, ("model " + model.name() + ": out of memory; reduce d, seeds, n_test or the grid").c_str());
+    throw py::error_already_set();
+  }
+}
+
 py::dict to_python(const SweepOutcome& out) {
   const Table& t = out.table;
   py::dict data;
@@ -224,11 +236,7 @@ PYBIND11_MODULE(_rmtsolve, m) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);
     const SolverOptions o = solver_options(solver);
-    SweepOutcome out;
-    {
-      py::gil_scoped_release release;
-      out = run_curve(model, spec, o);
-    }
+    SweepOutcome out = run_released(model, [&] { return run_curve(model, spec, o); });
     out.table.metadata.emplace_back("command", "python: rmtsolve.curve");
     return to_python(out);
   }, py::arg("model"), py::arg("params"), py::arg("solver") = py::dict());
@@ -239,11 +247,7 @@ PYBIND11_MODULE(_rmtsolve, m) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);
     const SimulationOptions o = simulation_options(d, seeds, n_test, seed, threads, precision);
-    SweepOutcome out;
-    {
-      py::gil_scoped_release release;
-      out = run_simulation(model, spec, o);
-    }
+    SweepOutcome out = run_released(model, [&] { return run_simulation(model, spec, o); });
     return to_python(out);
   }, py::arg("model"), py::arg("params"), py::arg("d") = 400, py::arg("seeds") = 8, py::arg("n_test") = 0,
      py::arg("seed") = 20261123, py::arg("threads") = 0, py::arg("precision") = "float64");
@@ -263,11 +267,7 @@ PYBIND11_MODULE(_rmtsolve, m) {
       check_verdict_options({k_sigma, rel_tol});
       if (!rel_tol_arg.is_none()) check_rel_tol(rel_tol);
     });
-    SweepOutcome out;
-    {
-      py::gil_scoped_release release;
-      out = run_validation(model, spec, so, o, {k_sigma, rel_tol});
-    }
+    SweepOutcome out = run_released(model, [&] { return run_validation(model, spec, so, o, {k_sigma, rel_tol}); });
     return to_python(out);
   }, py::arg("model"), py::arg("params"), py::arg("solver") = py::dict(), py::arg("d") = 400, py::arg("seeds") = 8,
      py::arg("n_test") = 0, py::arg("seed") = 20261123, py::arg("threads") = 0, py::arg("k_sigma") = 3.0,

@@ -64,7 +64,7 @@ TEST(Cli, BadInputGetsOneLineErrorNamingTheFlag) {
       {"curve rf --alpha 1,,2", "--alpha"},
       {"curve rf --activation swish", "--activation"},
       {"curve rf --target hermite:1,a", "--target"},
-      {"curve rf --alpha 1:2:3 --beta 1:2:3 --lambda 1,2", "--"},
+      {"curve rf --alpha 1:2:3 --beta 1:2:3 --lambda 1,2", "--lambda: at most two parameters"},
       {"curve rf --format xml", "--format"},
       {"curve rf --bogus 1", "bogus"},
       {"curve nosuchmodel", "nosuchmodel"},

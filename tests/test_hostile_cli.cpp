@@ -412,3 +412,12 @@ TEST(HostileResults, InfiniteValuesAreNotMissingValues) {
   ASSERT_EQ(json.code, 0) << json.err;
   EXPECT_NE(json.out.find("\"ntk_deriv\": \"inf\""), std::string::npos) << json.out;
 }
+
+TEST(HostileSizes, FailedAllocationNamesTheModel) {
+  // An address-space cap below what the run needs but above what the estimate can see (it reads
+  // MemAvailable and the cgroup, not ulimit -v): the allocation fails, one line names the model.
+  const CliRun r = run_cli("simulate rf --d 2500 --seeds 1 --threads 1", "ulimit -v 300000;");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find("model rf: out of memory"), std::string::npos) << r.err;
+}
