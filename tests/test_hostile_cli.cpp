@@ -421,3 +421,16 @@ TEST(HostileSizes, FailedAllocationNamesTheModel) {
   EXPECT_TRUE(one_line(r.err)) << r.err;
   EXPECT_NE(r.err.find("model rf: out of memory"), std::string::npos) << r.err;
 }
+
+TEST(HostileMessages, HermiteCoefficientsAreBoundedAndBlamedOnTheirFlag) {
+  std::string many = "hermite:0";
+  for (int k = 1; k < 200; ++k) many += ",0.001";
+  for (const std::string& args : {std::string("curve rf --target hermite:1e308"), "curve rf --activation " + many,
+                                  std::string("curve rf --target hermite:0,1,1e150")}) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args.substr(0, 80);
+    EXPECT_TRUE(one_line(r.err)) << r.err;
+    const std::string flag = args.find("--target") != std::string::npos ? "--target" : "--activation";
+    EXPECT_EQ(r.err.rfind("rmtsolve: error: " + flag + ": hermite:", 0), 0u) << r.err;
+  }
+}
