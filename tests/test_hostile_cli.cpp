@@ -434,3 +434,14 @@ TEST(HostileMessages, HermiteCoefficientsAreBoundedAndBlamedOnTheirFlag) {
     EXPECT_EQ(r.err.rfind("rmtsolve: error: " + flag + ": hermite:", 0), 0u) << r.err;
   }
 }
+
+TEST(HostileMessages, GcmMatrixProblemsBlameTheMatricesGiven) {
+  const fs::path dir = scratch("gcmblame");
+  rmtsolve::write_npy((dir / "omega.npy").string(), -Eigen::MatrixXd::Identity(4, 4));  // not PSD
+  rmtsolve::write_npy((dir / "eye.npy").string(), Eigen::MatrixXd::Identity(4, 4));
+  const CliRun r = run_cli("curve gcm --omega " + (dir / "omega.npy").string() + " --phi " + (dir / "eye.npy").string() +
+                           " --psi " + (dir / "eye.npy").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.rfind("rmtsolve: error: --omega: ", 0), 0u) << r.err;  // not --spectrum, which was not given
+  fs::remove_all(dir);
+}

@@ -51,7 +51,14 @@ Problem Problem::from_covariances(const Covariances& c) {
   s.omega = eig.values;
   s.t = (c.Phi * eig.vectors).colwise().squaredNorm().transpose() / static_cast<double>(c.Psi.rows());
   s.rho = c.Psi.trace() / static_cast<double>(c.Psi.rows());
-  return from_spectrum(s);
+  // The spectrum was derived here from the user's matrices: a problem with it is blamed on them,
+  // not on --spectrum, which the user did not give.
+  try {
+    return from_spectrum(s);
+  } catch (const InvalidInput& e) {
+    const std::string what = e.what(), reason = e.parameter().empty() ? what : what.substr(e.parameter().size() + 2);
+    throw InvalidInput(e.parameter() == "rho" ? "psi" : "omega", "(with --phi, --psi) " + reason);
+  }
 }
 
 Problem Problem::from_spectrum(const Spectrum& s) {
