@@ -445,3 +445,9 @@ TEST(HostileMessages, GcmMatrixProblemsBlameTheMatricesGiven) {
   EXPECT_EQ(r.err.rfind("rmtsolve: error: --omega: ", 0), 0u) << r.err;  // not --spectrum, which was not given
   fs::remove_all(dir);
 }
+
+TEST(HostileMessages, SrfStepOverflowBlamesEta) {
+  const CliRun r = run_cli("curve srf --eta 1e308");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_EQ(r.err.rfind("rmtsolve: error: --eta: too large", 0), 0u) << r.err;  // was "variance: ..."
+}
