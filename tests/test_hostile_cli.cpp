@@ -451,3 +451,14 @@ TEST(HostileMessages, SrfStepOverflowBlamesEta) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_EQ(r.err.rfind("rmtsolve: error: --eta: too large", 0), 0u) << r.err;  // was "variance: ..."
 }
+
+TEST(HostileResults, OverflowedClosedFormsAreNotConvergedRows) {
+  // Printed as converged inf before; now non-finite, exit 3, the row kept with empty outputs.
+  for (const char* args : {"curve linear-phase --c 1e308", "curve saxe --tau 1e308"}) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 3) << args << ": " << r.out << r.err;
+    EXPECT_EQ(data_lines(r.out), 1) << args;
+    EXPECT_NE(r.out.find("non_finite"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(",inf,"), std::string::npos) << r.out;
+  }
+}
