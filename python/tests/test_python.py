@@ -182,3 +182,24 @@ def test_memory_estimate_refuses_before_allocating():
     # alpha = 1e6 at d = 40 means 4e7 samples x 40 inputs: about 25 GB before any feature.
     with pytest.raises(ValueError, match="memory|GB"):
         rmtsolve.simulate("rf", alpha=1e6, d=40, seeds=1)
+
+
+def test_kernel_functions_name_bad_arguments():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(ValueError, match="X1"):
+        rmtsolve.kernels(np.zeros((0, 3)))
+    with pytest.raises(TypeError, match="X1"):
+        rmtsolve.kernels(None)
+    with pytest.raises(ValueError, match="X2"):
+        rmtsolve.kernels(x, np.ones((2, 5)))
+    with pytest.raises(ValueError, match="depth"):
+        rmtsolve.kernels(x, depth=10**6)
+    with pytest.raises(TypeError, match="w_std"):
+        rmtsolve.kernels(x, w_std="1")
+    with pytest.raises(ValueError, match="y_train"):
+        rmtsolve.kernel_predict(x, np.ones(3), x)
+    with pytest.raises(TypeError, match="times"):
+        rmtsolve.kernel_predict(x, np.ones(4), x, times="1")
+    k = rmtsolve.kernels(x)  # still works: a kernel matrix is symmetric with positive diagonal
+    np.testing.assert_allclose(k["nngp"], k["nngp"].T, rtol=1e-12)
+    assert np.all(np.diag(k["ntk"]) > 0)
