@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -13,6 +14,7 @@
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/grid.hpp"
 #include "rmtsolve/provenance.hpp"
+#include "rmtsolve/options.hpp"
 #include "rmtsolve/suite.hpp"
 #include "rmtsolve/sweep.hpp"
 
@@ -20,6 +22,84 @@ namespace py = pybind11;
 using namespace rmtsolve;
 
 namespace {
+
+// Python spelling of an option named in flag spelling by the shared checks (max-iterations →
+// max_iterations), so that the ValueError names the argument the caller wrote.
+template <class F>
+void python_names(F&& f) {
+  try {
+    f();
+  } catch (const InvalidInput& e) {
+    std::string name = e.parameter();
+    std::replace(name.begin(), name.end(), '-', '_');
+    throw InvalidInput(name, std::string(e.what()).substr(e.parameter().empty() ? 0 : e.parameter().size() + 2));
+  }
+}
+
+std::string type_name(const py::handle& v) { return py::str(v.get_type().attr("__name__")); }
+
+// Scalars: a wrong type is a TypeError naming the argument (pybind11's own message names none).
+double as_double(const py::handle& v, const std::string& name) {
+  const bool real = (py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v) || py::hasattr(v, "__float__")) &&
+                    !py::isinstance<py::bool_>(v) && !py::isinstance<py::str>(v) && !py::isinstance<py::bytes>(v) &&
+                    !py::module_::import("numpy").attr("iscomplexobj")(v).cast<bool>();
+  if (!real) throw py::type_error(name + ": must be a real number, got " + type_name(v));
+  try {
+    return v.cast<double>();
+  } catch (const py::cast_error&) {
+    throw py::type_error(name + ": must be a real number, got " + type_name(v));
+  }
+}
+// Integers: range-checked as Python integers before any conversion to int.
+int as_int(const py::handle& v, const std::string& name, long long lo, long long hi) {
+  if (py::isinstance<py::bool_>(v) || !py::isinstance<py::int_>(v))
+    throw py::type_error(name + ": must be an integer, got " + type_name(v));
+  const py::int_ i = py::reinterpret_borrow<py::int_>(v);
+  if (py::int_(lo).attr("__gt__")(i).cast<bool>() || i.attr("__gt__")(py::int_(hi)).cast<bool>())
+    throw InvalidInput(name, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                                 std::string(py::str(py::handle(i))).substr(0, 60));
+  return i.cast<int>();
+}
+std::string as_text(const py::handle& v, const std::string& name) {
+  if (!py::isinstance<py::str>(v)) throw py::type_error(name + ": must be a string, got " + type_name(v));
+  return v.cast<std::string>();
+}
+// A real 2-D array (numbers only: complex, object, bytes refused) with no empty dimension.
+Eigen::MatrixXd as_matrix(const py::handle& v, const std::string& name) {
+  py::array a;
+  try {
+    a = py::module_::import("numpy").attr("asarray")(v);
+  } catch (const py::error_already_set&) {
+    throw py::type_error(name + ": must be a 2-D array of real numbers, got " + type_name(v));
+  }
+  const char kind = a.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u')
+    throw py::type_error(name + ": must be a 2-D array of real numbers, got " + type_name(v) + " of dtype " +
+                         std::string(py::str(a.dtype())));
+  if (a.ndim() != 2) throw InvalidInput(name, "must be a 2-D array, got " + std::to_string(a.ndim()) + " dimensions");
+  if (a.shape(0) == 0 || a.shape(1) == 0) throw InvalidInput(name, "must not be empty");
+  const auto d = py::array_t<double, py::array::f_style | py::array::forcecast>::ensure(a);
+  Eigen::MatrixXd m = Eigen::Map<const Eigen::MatrixXd>(d.data(), d.shape(0), d.shape(1));
+  if (!m.allFinite()) throw InvalidInput(name, "must be finite");
+  return m;
+}
+std::vector<double> as_vector(const py::handle& v, const std::string& name) {
+  if (py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v) || py::isinstance<py::dict>(v) || v.is_none())
+    throw py::type_error(name + ": must be a number or a 1-D sequence of numbers, got " + type_name(v));
+  if (!py::isinstance<py::sequence>(v) && !py::isinstance<py::array>(v)) return {as_double(v, name)};
+  py::array a;
+  try {
+    a = py::module_::import("numpy").attr("asarray")(v);
+  } catch (const py::error_already_set&) {
+    throw py::type_error(name + ": must be a 1-D sequence of real numbers");
+  }
+  const char kind = a.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u')
+    throw py::type_error(name + ": must hold real numbers, got dtype " + std::string(py::str(a.dtype())));
+  if (a.ndim() == 0) return {a.attr("item")().cast<double>()};
+  if (a.ndim() != 1) throw InvalidInput(name, "must be 1-D, got " + std::to_string(a.ndim()) + " dimensions");
+  return a.attr("astype")("float64").cast<std::vector<double>>();
+}
 
 // Model parameters from Python: numbers, sequences (grids) or strings (grid syntax / text).
 SweepSpec sweep_spec(const Model& model, const py::dict& params) {
@@ -31,44 +111,65 @@ SweepSpec sweep_spec(const Model& model, const py::dict& params) {
     for (const auto& p : model.texts()) text |= p.name == name;
     if (!numeric && !text) throw rmtsolve::InvalidInput(name, "not a parameter of model " + model.name());
     if (text) {
-      spec.texts[name] = py::str(value);
+      spec.texts[name] = as_text(value, name);
     } else if (py::isinstance<py::str>(value)) {
       spec.grids[name] = parse_grid(value.cast<std::string>(), name);
-    } else if (py::isinstance<py::sequence>(value) || py::isinstance<py::array>(value)) {
-      spec.grids[name] = value.cast<std::vector<double>>();
     } else {
-      spec.grids[name] = {value.cast<double>()};
+      spec.grids[name] = as_vector(value, name);
     }
   }
   return spec;
 }
 
-SolverOptions solver_options(const py::dict& d) {
+// The same ranges as the CLI flags and config files (rmtsolve/options.hpp).
+SolverOptions solver_options(const py::handle& solver) {
+  if (solver.is_none()) return {};
+  if (!py::isinstance<py::dict>(solver)) throw py::type_error("solver: must be a dict of solver options, got " + type_name(solver));
   SolverOptions o;
-  for (const auto& [key, value] : d) {
+  for (const auto& [key, value] : py::reinterpret_borrow<py::dict>(solver)) {
     const std::string k = py::str(key);
-    if (k == "tolerance") o.tolerance = value.cast<double>();
-    else if (k == "max_iterations") o.max_iterations = value.cast<int>();
-    else if (k == "damping") o.damping = value.cast<double>();
-    else if (k == "anderson") o.anderson_memory = value.cast<int>();
+    if (k == "tolerance") o.tolerance = as_double(value, k);
+    else if (k == "max_iterations") o.max_iterations = as_int(value, k, 1, OptionLimits::kMaxIterations);
+    else if (k == "damping") o.damping = as_double(value, k);
+    else if (k == "anderson") o.anderson_memory = as_int(value, k, 0, OptionLimits::kMaxAnderson);
     else throw rmtsolve::InvalidInput(k, "unknown solver option (tolerance, max_iterations, damping, anderson)");
   }
+  python_names([&] { check_solver_options(o); });
   return o;
 }
 
-SimulationOptions simulation_options(int d, int seeds, int n_test, std::uint64_t seed, int threads,
-                                     const std::string& precision) {
+SimulationOptions simulation_options(const py::handle& d, const py::handle& seeds, const py::handle& n_test,
+                                     const py::handle& seed, const py::handle& threads, const py::handle& precision_arg) {
+  const std::string precision = as_text(precision_arg, "precision");
   if (precision != "float64" && precision != "float32")
-    throw rmtsolve::InvalidInput("precision", "must be float64 or float32, got '" + precision + "'");
+    throw rmtsolve::InvalidInput("precision", "must be float64 or float32, got '" + precision.substr(0, 60) + "'");
   SimulationOptions o;
   o.single_precision = precision == "float32";
-  o.d = d;
-  o.seeds.seeds = seeds;
-  o.n_test = n_test;
-  o.seeds.base_seed = seed;
-  o.seeds.threads = threads;
-  if (d < 1 || seeds < 1 || n_test < 0 || threads < 0) throw rmtsolve::InvalidInput("simulation", "d, seeds ≥ 1; n_test, threads ≥ 0");
+  o.d = as_int(d, "d", 1, OptionLimits::kMaxD);
+  o.seeds.seeds = as_int(seeds, "seeds", 1, OptionLimits::kMaxSeeds);
+  o.n_test = as_int(n_test, "n_test", 0, OptionLimits::kMaxNTest);
+  o.seeds.threads = as_int(threads, "threads", 0, OptionLimits::kMaxThreads);
+  if (py::isinstance<py::bool_>(seed) || !py::isinstance<py::int_>(seed))
+    throw py::type_error("seed: must be an integer, got " + type_name(seed));
+  // Explicitly in [0, 2^64): -1 and 2^64 must not both wrap onto the same stream.
+  const py::int_ s = py::reinterpret_borrow<py::int_>(seed);
+  if (py::int_(0).attr("__gt__")(s).cast<bool>() || s.attr("bit_length")().cast<int>() > 64)
+    throw InvalidInput("seed", "must be in [0, 2^64)");
+  o.seeds.base_seed = s.cast<std::uint64_t>();
+  python_names([&] { check_simulation_options(o); });
   return o;
+}
+
+// Runs a sweep without the GIL; an allocation failure becomes a MemoryError naming the model.
+template <class F>
+SweepOutcome run_released(const Model& model, F&& run) {
+  try {
+    py::gil_scoped_release release;
+    return run();
+  } catch (const std::bad_alloc&) {
+    PyErr_SetString(PyExc_MemoryError, ("model " + model.name() + ": out of memory; reduce d, seeds, n_test or the grid").c_str());
+    throw py::error_already_set();
+  }
 }
 
 py::dict to_python(const SweepOutcome& out) {
@@ -152,49 +253,46 @@ PYBIND11_MODULE(_rmtsolve, m) {
     return d;
   });
 
-  m.def("curve", [](const std::string& name, const py::dict& params, const py::dict& solver, const SearchSpec& search) {
+  m.def("curve", [](const std::string& name, const py::dict& params, const py::object& solver, const SearchSpec& search) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);
     const SolverOptions o = solver_options(solver);
-    SweepOutcome out;
-    {
-      py::gil_scoped_release release;
-      out = run_curve(model, spec, o, search);
-    }
+    SweepOutcome out = run_released(model, [&] { return run_curve(model, spec, o, search); });
     out.table.metadata.emplace_back("command", "python: rmtsolve.curve");
     return to_python(out);
   }, py::arg("model"), py::arg("params"), py::arg("solver") = py::dict(), py::arg("search") = SearchSpec{});
 
-  m.def("simulate", [](const std::string& name, const py::dict& params, int d, int seeds, int n_test,
-                       std::uint64_t seed, int threads, const std::string& precision) {
+  m.def("simulate", [](const std::string& name, const py::dict& params, const py::object& d, const py::object& seeds,
+                       const py::object& n_test, const py::object& seed, const py::object& threads,
+                       const py::object& precision) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);
     const SimulationOptions o = simulation_options(d, seeds, n_test, seed, threads, precision);
-    SweepOutcome out;
-    {
-      py::gil_scoped_release release;
-      out = run_simulation(model, spec, o);
-    }
+    SweepOutcome out = run_released(model, [&] { return run_simulation(model, spec, o); });
     return to_python(out);
   }, py::arg("model"), py::arg("params"), py::arg("d") = 400, py::arg("seeds") = 8, py::arg("n_test") = 0,
      py::arg("seed") = 20261123, py::arg("threads") = 0, py::arg("precision") = "float64");
 
-  m.def("validate", [](const std::string& name, const py::dict& params, const py::dict& solver, int d, int seeds,
-                       int n_test, std::uint64_t seed, int threads, double k_sigma, double rel_tol,
-                       const std::string& precision) {
+  m.def("validate", [](const std::string& name, const py::dict& params, const py::object& solver, const py::object& d,
+                       const py::object& seeds, const py::object& n_test, const py::object& seed,
+                       const py::object& threads, const py::object& k_sigma_arg, const py::object& rel_tol_arg,
+                       const py::object& precision) {
     const Model& model = find_model(name);
     const SweepSpec spec = sweep_spec(model, params);
     const SolverOptions so = solver_options(solver);
     const SimulationOptions o = simulation_options(d, seeds, n_test, seed, threads, precision);
-    SweepOutcome out;
-    {
-      py::gil_scoped_release release;
-      out = run_validation(model, spec, so, o, {k_sigma, rel_tol});
-    }
+    // None: the model's finite-size allowance; a number is held to the --rel-tol range.
+    const double k_sigma = as_double(k_sigma_arg, "k_sigma");
+    const double rel_tol = rel_tol_arg.is_none() ? -1.0 : as_double(rel_tol_arg, "rel_tol");
+    python_names([&] {
+      check_verdict_options({k_sigma, rel_tol});
+      if (!rel_tol_arg.is_none()) check_rel_tol(rel_tol);
+    });
+    SweepOutcome out = run_released(model, [&] { return run_validation(model, spec, so, o, {k_sigma, rel_tol}); });
     return to_python(out);
   }, py::arg("model"), py::arg("params"), py::arg("solver") = py::dict(), py::arg("d") = 400, py::arg("seeds") = 8,
      py::arg("n_test") = 0, py::arg("seed") = 20261123, py::arg("threads") = 0, py::arg("k_sigma") = 3.0,
-     py::arg("rel_tol") = -1.0, py::arg("precision") = "float64");
+     py::arg("rel_tol") = py::none(), py::arg("precision") = "float64");
 
   m.def("validate_suite", [](const std::string& path, bool reduced) {
     const Suite suite = load_suite(path);
@@ -211,9 +309,28 @@ PYBIND11_MODULE(_rmtsolve, m) {
     return to_python(all);
   }, py::arg("path"), py::arg("reduced") = false);
 
-  m.def("gcm_ridge", [](const Eigen::MatrixXd& Psi, const Eigen::MatrixXd& Phi, const Eigen::MatrixXd& Omega,
-                        const std::vector<double>& alpha, double lambda, double noise) {
-    const auto problem = gcm_ridge::Problem::from_covariances({Psi, Phi, Omega});
+  m.def("gcm_ridge", [](const py::object& Psi_arg, const py::object& Phi_arg, const py::object& Omega_arg,
+                        const py::object& alpha_arg, const py::object& lambda_arg, const py::object& noise_arg) {
+    const Eigen::MatrixXd Psi = as_matrix(Psi_arg, "Psi"), Phi = as_matrix(Phi_arg, "Phi"), Omega = as_matrix(Omega_arg, "Omega");
+    if (Psi.rows() != Psi.cols()) throw InvalidInput("Psi", "must be square (k x k)");
+    if (Omega.rows() != Omega.cols()) throw InvalidInput("Omega", "must be square (p x p)");
+    if (Phi.rows() != Psi.rows() || Phi.cols() != Omega.rows())
+      throw InvalidInput("Phi", "must be k x p = " + std::to_string(Psi.rows()) + " x " + std::to_string(Omega.rows()));
+    const std::vector<double> alpha = as_vector(alpha_arg, "alpha");
+    const double lambda = as_double(lambda_arg, "lambda_"), noise = as_double(noise_arg, "noise");
+    for (double a : alpha)
+      if (!(a > 0.0) || !std::isfinite(a)) throw InvalidInput("alpha", "must be positive and finite");
+    if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw InvalidInput("lambda_", "must be non-negative and finite");
+    if (!(noise >= 0.0) || !std::isfinite(noise)) throw InvalidInput("noise", "must be non-negative and finite");
+    gcm_ridge::Problem problem;
+    python_names([&] {
+      try {
+        problem = gcm_ridge::Problem::from_covariances({Psi, Phi, Omega});
+      } catch (const InvalidInput& e) {  // the covariance reader names them in flag spelling
+        const std::string p = e.parameter() == "psi" ? "Psi" : e.parameter() == "phi" ? "Phi" : e.parameter() == "omega" ? "Omega" : e.parameter();
+        throw InvalidInput(p, std::string(e.what()).substr(e.parameter().empty() ? 0 : e.parameter().size() + 2));
+      }
+    });
     std::vector<double> test, train;
     for (double a : alpha) {
       const auto r = gcm_ridge::solve(problem, {a, lambda, noise}, gcm_ridge::Method::kRoot, {});
@@ -229,9 +346,16 @@ PYBIND11_MODULE(_rmtsolve, m) {
      py::arg("noise") = 0.0,
      "GCM ridge (teacher-averaged) on covariances Psi (k x k), Phi = E[u v^T] (k x p), Omega (p x p); alpha = n/p.");
 
-  m.def("kernels", [](const Eigen::MatrixXd& X1, std::optional<Eigen::MatrixXd> X2, const std::string& activation,
-                      int depth, double w_std, double b_std, const std::string& parametrisation) {
-    const auto arch = network_of(activation, depth, w_std, b_std, parametrisation);
+  m.def("kernels", [](const py::object& X1_arg, const py::object& X2_arg, const py::object& activation,
+                      const py::object& depth, const py::object& w_std, const py::object& b_std,
+                      const py::object& parametrisation) {
+    const Eigen::MatrixXd X1 = as_matrix(X1_arg, "X1");
+    const std::optional<Eigen::MatrixXd> X2 =
+        X2_arg.is_none() ? std::nullopt : std::optional<Eigen::MatrixXd>(as_matrix(X2_arg, "X2"));
+    if (X2 && X2->cols() != X1.cols()) throw InvalidInput("X2", "must have as many columns as X1");
+    const auto arch = network_of(as_text(activation, "activation"), as_int(depth, "depth", 1, 1000),
+                                 as_double(w_std, "w_std"), as_double(b_std, "b_std"),
+                                 as_text(parametrisation, "parametrisation"));
     const kernels::KernelPair k = X2 ? kernels::nngp_ntk(arch, X1, *X2) : kernels::nngp_ntk(arch, X1);
     py::dict d;
     d["nngp"] = k.nngp;
@@ -241,13 +365,22 @@ PYBIND11_MODULE(_rmtsolve, m) {
      py::arg("w_std") = 1.0, py::arg("b_std") = 0.0, py::arg("parametrisation") = "ntk",
      "Infinite-width NNGP and NTK between the rows of X1 and X2 (or X1 with itself); inputs enter as x.x'/d.");
 
-  m.def("kernel_predict", [](const Eigen::MatrixXd& X_train, const Eigen::VectorXd& y_train, const Eigen::MatrixXd& X_test,
-                             const std::string& activation, int depth, double w_std, double b_std,
-                             const std::string& kernel, std::optional<std::vector<double>> times, double ridge,
-                             double learning_rate) {
-    if (kernel != "ntk" && kernel != "nngp") throw InvalidInput("kernel", "must be ntk or nngp, got '" + kernel + "'");
+  m.def("kernel_predict", [](const py::object& X_train_arg, const py::object& y_train_arg, const py::object& X_test_arg,
+                             const py::object& activation, const py::object& depth, const py::object& w_std,
+                             const py::object& b_std, const py::object& kernel_arg, const py::object& times_arg,
+                             const py::object& ridge_arg, const py::object& learning_rate_arg) {
+    const Eigen::MatrixXd X_train = as_matrix(X_train_arg, "X_train"), X_test = as_matrix(X_test_arg, "X_test");
+    const std::vector<double> labels = as_vector(y_train_arg, "y_train");
+    const Eigen::VectorXd y_train = Eigen::Map<const Eigen::VectorXd>(labels.data(), static_cast<Eigen::Index>(labels.size()));
+    const std::string kernel = as_text(kernel_arg, "kernel");
+    const std::optional<std::vector<double>> times =
+        times_arg.is_none() ? std::nullopt : std::optional<std::vector<double>>(as_vector(times_arg, "times"));
+    const double ridge = as_double(ridge_arg, "ridge"), learning_rate = as_double(learning_rate_arg, "learning_rate");
+    if (kernel != "ntk" && kernel != "nngp") throw InvalidInput("kernel", "must be ntk or nngp, got '" + kernel.substr(0, 60) + "'");
     if (y_train.size() != X_train.rows()) throw InvalidInput("y_train", "needs one label per row of X_train");
-    const auto arch = network_of(activation, depth, w_std, b_std, "ntk");
+    if (X_test.cols() != X_train.cols()) throw InvalidInput("X_test", "must have as many columns as X_train");
+    const auto arch = network_of(as_text(activation, "activation"), as_int(depth, "depth", 1, 1000),
+                                 as_double(w_std, "w_std"), as_double(b_std, "b_std"), "ntk");
     const kernels::KernelBlocks blocks = kernels::kernel_blocks(arch, X_train, X_test);
     const auto mode = kernel == "ntk" ? kernels::KernelMode::kNtk : kernels::KernelMode::kNngp;
     kernels::PredictionOptions options;

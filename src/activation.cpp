@@ -45,9 +45,19 @@ GaussianMoments erf_moments(double m, double s) {
           4.0 * Phi2 - 4.0 * Phi + 1.0};
 }
 
+constexpr size_t kMaxHermiteCoefficients = 41;
+
 std::vector<double> parse_coefficients(const std::string& list, const std::string& parameter) {
   std::vector<double> c = parse_number_list(list, parameter, "hermite:" + list);
   if (c.empty()) throw InvalidInput(parameter, "hermite: needs at least one coefficient");
+  // Degree and size bounded up front: 200 coefficients ran for ever, and a coefficient of 1e308
+  // overflowed later in a quantity blamed on another flag.
+  if (c.size() > kMaxHermiteCoefficients)
+    throw InvalidInput(parameter, "hermite: at most " + std::to_string(kMaxHermiteCoefficients) + " coefficients (degree " +
+                                      std::to_string(kMaxHermiteCoefficients - 1) + ")");
+  double variance = 0.0;  // E[sigma(z)^2] = sum_k c_k^2 k!
+  for (size_t k = 0; k < c.size(); ++k) variance += c[k] * c[k] * std::tgamma(static_cast<double>(k) + 1.0);
+  if (!(variance <= 1e150)) throw InvalidInput(parameter, "hermite: coefficients too large (E[sigma(z)^2] = sum c_k^2 k! must be at most 1e150)");
   return c;
 }
 

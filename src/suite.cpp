@@ -1,10 +1,12 @@
 #include "rmtsolve/suite.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/grid.hpp"
+#include "rmtsolve/options.hpp"
 
 namespace rmtsolve {
 namespace {
@@ -14,15 +16,26 @@ using json = nlohmann::json;
 SimulationOptions simulation_of(const json& j, SimulationOptions base, const std::string& where) {
   if (!j.is_object()) throw InvalidInput(where, "must be an object");
   for (const auto& [key, value] : j.items()) {
-    if (!value.is_number_integer() || value.get<long long>() < 0) throw InvalidInput(where + "." + key, "must be a non-negative integer");
-    const int v = value.get<int>();
+    if (!value.is_number_integer() || (!value.is_number_unsigned() && value.get<long long>() < 0))
+      throw InvalidInput(where + "." + key, "must be a non-negative integer");
+    if (key == "seed") {
+      base.seeds.base_seed = value.get<std::uint64_t>();
+      continue;
+    }
+    // Bounds before conversion: {"d": 4294967297} must not wrap to d = 1.
+    if (value.get<std::uint64_t>() > static_cast<std::uint64_t>(OptionLimits::kMaxNTest))
+      throw InvalidInput(where + "." + key, "must be at most " + std::to_string(OptionLimits::kMaxNTest));
+    const int v = static_cast<int>(value.get<std::uint64_t>());
     if (key == "d") base.d = v;
     else if (key == "seeds") base.seeds.seeds = v;
     else if (key == "n_test") base.n_test = v;
-    else if (key == "seed") base.seeds.base_seed = static_cast<std::uint64_t>(v);
     else throw InvalidInput(where + "." + key, "unknown field (d, seeds, n_test, seed)");
   }
-  if (base.d < 1 || base.seeds.seeds < 1) throw InvalidInput(where, "d and seeds must be at least 1");
+  try {
+    check_simulation_options(base);
+  } catch (const InvalidInput& e) {
+    throw InvalidInput(where + "." + e.parameter(), std::string(e.what()).substr(e.parameter().size() + 2));
+  }
   return base;
 }
 
@@ -52,8 +65,10 @@ Suite read_suite(const std::string& path, const json& doc);
 }  // namespace
 
 Suite load_suite(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InvalidInput("suite", "'" + path.substr(0, 60) + "' is a directory, not a suite file");
   std::ifstream in(path);
-  if (!in) throw InvalidInput("suite", "cannot open '" + path + "'");
+  if (!in) throw InvalidInput("suite", "cannot open '" + path.substr(0, 60) + "'");
   // Any JSON-level failure — syntax, a number that overflows, a field of the wrong type — is the
   // user's file being wrong (found by fuzzing: nlohmann reports overflow as out_of_range).
   try {
@@ -76,8 +91,20 @@ Suite read_suite(const std::string& path, const json& doc) {
   s.reduced = doc.contains("reduced") ? simulation_of(doc["reduced"], s.full, path + ": reduced") : s.full;
   if (doc.contains("tolerance")) {
     const json& t = doc["tolerance"];
+    if (!t.is_object()) throw InvalidInput("suite", path + ": \"tolerance\" must be an object");
+    for (const auto& [key, value] : t.items()) {
+      if (key != "k_sigma" && key != "rel_tol") throw InvalidInput("suite", path + ": tolerance." + key + ": unknown field (k_sigma, rel_tol)");
+      if (!value.is_number()) throw InvalidInput("suite", path + ": tolerance." + key + ": must be a number");
+    }
     s.tolerance.k_sigma = t.value("k_sigma", s.tolerance.k_sigma);
     s.tolerance.rel_tol = t.value("rel_tol", s.tolerance.rel_tol);
+    try {  // the ranges of --k-sigma and --rel-tol
+      check_verdict_options(s.tolerance);
+      if (t.contains("rel_tol")) check_rel_tol(s.tolerance.rel_tol);
+    } catch (const InvalidInput& e) {
+      throw InvalidInput("suite", path + ": tolerance." + (e.parameter() == "k-sigma" ? "k_sigma" : "rel_tol") +
+                                      std::string(e.what()).substr(e.parameter().size()));
+    }
   }
   if (!doc.contains("runs") || !doc["runs"].is_array() || doc["runs"].empty())
     throw InvalidInput("suite", path + ": needs a non-empty \"runs\" array");

@@ -29,6 +29,12 @@ void check_domain(const NumberParameter& p, double v) {
       break;
   }
   if (!std::isfinite(v)) throw InvalidInput(p.name, "must be finite");
+  const double maximum = p.maximum > 0.0 ? p.maximum : p.domain == Domain::kPositiveInteger ? kMaxWholeNumber : INFINITY;
+  if (v > maximum) {
+    std::ostringstream bound;
+    bound << maximum;
+    throw InvalidInput(p.name, "must be at most " + bound.str() + ", got " + got.str());
+  }
 }
 
 std::string describe_point(const Model& model, const Point& point) {
@@ -284,14 +290,24 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
     }
     if (options.pool_seeds) est = options.pool_seeds(est);
     auto row = parameter_cells(model, pt);
-    for (const auto& e : est) {
-      row.emplace_back(e.mean);
-      row.emplace_back(e.standard_error);
+    // An overflowed estimate (e.g. a label noise of 1e308) is no result: like a theory point that
+    // did not converge, its cells stay empty, the row is kept and the point counts as failed.
+    std::string non_finite;
+    for (size_t k = 0; k < est.size(); ++k) {
+      // NaN is "not defined" (the SE of one seed, a metric without labels); only overflow is refused.
+      const bool finite = !std::isinf(est[k].mean) && !std::isinf(est[k].standard_error);
+      if (!finite) non_finite += (non_finite.empty() ? "" : ", ") + model.simulated_outputs()[k];
+      row.emplace_back(finite ? est[k].mean : std::nan(""));
+      row.emplace_back(finite ? est[k].standard_error : std::nan(""));
     }
     row.emplace_back(static_cast<double>(options.seeds.seeds));
     append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
     out.point_index.push_back(index);
+    if (!non_finite.empty()) {
+      ++out.failed_points;
+      out.notes.push_back("point " + describe_point(model, pt) + ": non-finite Monte Carlo estimate of " + non_finite);
+    }
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/output_file.hpp"
 
 namespace rmtsolve {
 namespace {
@@ -62,10 +63,12 @@ std::string Table::to_json() const {
   for (const auto& row : rows) {
     nlohmann::ordered_json r = nlohmann::ordered_json::object();
     for (size_t c = 0; c < row.size(); ++c) {
+      // JSON has no infinity: ±inf is the string "inf"/"-inf", spelt as in CSV, so that a
+      // legitimately infinite value (a kernel derivative at rho = ±1) never reads as missing (null).
       if (const double* v = std::get_if<double>(&row[c]))
-        r[columns[c]] = std::isfinite(*v) ? nlohmann::ordered_json(*v)
-                        : std::isnan(*v)  ? nlohmann::ordered_json(nullptr)
-                                          : nlohmann::ordered_json(*v > 0 ? "inf" : "-inf");
+        r[columns[c]] = std::isnan(*v)   ? nlohmann::ordered_json(nullptr)
+                        : std::isinf(*v) ? nlohmann::ordered_json(*v > 0 ? "inf" : "-inf")
+                                         : nlohmann::ordered_json(*v);
       else r[columns[c]] = std::get<std::string>(row[c]);
     }
     out_rows.push_back(std::move(r));
@@ -138,18 +141,7 @@ void Table::write(const std::string& format, const std::string& path, const std:
   if (format != "csv" && format != "json" && format != "table")
     throw InvalidInput("format", "must be csv, json or table, got '" + format + "'");
   const std::string text = format == "csv" ? to_csv() : format == "json" ? to_json() : to_text(hidden);
-  if (path.empty() || path == "-") {
-    std::cout << text << std::flush;
-    return;
-  }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw InvalidInput("output", "cannot write '" + path + "'");
-    f << text;
-    if (!f.flush()) throw InvalidInput("output", "write to '" + path + "' failed");
-  }
-  std::filesystem::rename(tmp, path);
+  write_output_file(path, text, "output");
 }
 
 }  // namespace rmtsolve

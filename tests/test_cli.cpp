@@ -13,45 +13,13 @@
 
 #include "rmtsolve/matrix_io.hpp"
 
-namespace {
+#include "cli_run.hpp"
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-CliRun run_cli(const std::string& args) {
-  // CTest runs tests in parallel processes: every call gets its own capture files.
-  static int calls = 0;
-  const auto dir = std::filesystem::temp_directory_path();
-  const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(calls++);
-  const std::string out = (dir / ("rmtsolve_cli_out_" + tag)).string(), err = (dir / ("rmtsolve_cli_err_" + tag)).string();
-  const std::string cmd = std::string(RMTSOLVE_CLI) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  CliRun r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
-
-int data_lines(const std::string& csv) {
-  int n = 0;
-  std::istringstream in(csv);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line[0] != '#') ++n;
-  return n - 1;  // header
-}
-
-bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
-
-}  // namespace
+using rmtsolve_test::CliRun;
+using rmtsolve_test::data_lines;
+using rmtsolve_test::one_line;
+using rmtsolve_test::run_cli;
+using rmtsolve_test::slurp;
 
 TEST(Cli, CurvePrintsOneRowPerGridPoint) {
   const CliRun r = run_cli("curve rf --activation tanh --alpha 0.2:4:20 --beta 2 --lambda 1e-2 --noise 0.25");
@@ -96,7 +64,7 @@ TEST(Cli, BadInputGetsOneLineErrorNamingTheFlag) {
       {"curve rf --alpha 1,,2", "--alpha"},
       {"curve rf --activation swish", "--activation"},
       {"curve rf --target hermite:1,a", "--target"},
-      {"curve rf --alpha 1:2:3 --beta 1:2:3 --lambda 1,2", "--"},
+      {"curve rf --alpha 1:2:3 --beta 1:2:3 --lambda 1,2", "--lambda: at most two parameters"},
       {"curve rf --format xml", "--format"},
       {"curve rf --bogus 1", "bogus"},
       {"curve nosuchmodel", "nosuchmodel"},

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "rmtsolve/matrix_checks.hpp"
 #include "rmtsolve/activation.hpp"
 #include "rmtsolve/chain.hpp"
 #include "rmtsolve/error.hpp"
@@ -206,11 +207,11 @@ std::vector<Layer> parse_layers(const std::string& widths, const std::string& ac
     else if (kind.rfind("file:", 0) == 0) {
       l.weights.kind = mc::WeightModel::Kind::kRowCovariance;
       l.weights.C = read_matrix(kind.substr(5), "weights");
+      require_symmetric(l.weights.C, "weights");  // a row covariance, checked as gcm checks its own
     } else if (kind.rfind("spectrum:", 0) == 0) {  // C = diag(eigenvalues), in the input's basis
       l.weights.kind = mc::WeightModel::Kind::kRowCovariance;
       const Eigen::MatrixXd values = read_matrix(kind.substr(9), "weights");
-      if (values.cols() != 1 && values.rows() != 1) throw InvalidInput("weights", "a spectrum file holds one column of eigenvalues");
-      l.weights.C = values.reshaped().asDiagonal();
+      l.weights.C = require_vector(values, "weights").asDiagonal();
     } else {
       throw InvalidInput("weights", "unknown weight model '" + kind + "' (gaussian, orthogonal, file:C.npy, spectrum:eig.npy)");
     }

@@ -2,6 +2,8 @@
 #include <cstdio>
 
 #include "deep_rf.hpp"
+#include "rmtsolve/matrix_checks.hpp"
+#include "rmtsolve/memory.hpp"
 #include "rmtsolve/cache.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/matrix_io.hpp"
@@ -21,7 +23,7 @@ Spec spec_of(const rmtsolve::Point& pt) {
   s.lambda = pt["lambda"];
   s.noise = pt["noise"];
   const std::string& input = pt.str("input");
-  if (input != "identity") s.input_spectrum = read_matrix(input, "input").reshaped();
+  if (input != "identity") s.input_spectrum = require_vector(read_matrix(input, "input"), "input");
   const std::string& method = pt.str("method");
   if (method == "chain") s.method = Method::kChain;
   else if (parse_size_and_seed(method, "drawn", s.d, s.seed)) s.method = Method::kDrawn;
@@ -87,6 +89,11 @@ class DeepModel final : public Model {
         throw InvalidInput("input", "has " + std::to_string(s.input_spectrum.size()) + " eigenvalues but --d is " + std::to_string(o.d));
       sample.input_sd = s.input_spectrum.cwiseSqrt();
     }
+    std::vector<double> widths;
+    for (const auto& l : sample.layers) widths.push_back(l.width);
+    check_memory(dense_sample_bytes(sample.n, sample.n_test, sample.d, widths) +
+                     mc::RidgePath::bytes_needed(sample.n, sample.layers.back().width, sample.n_test),
+                 o.seeds, "d", name());
     return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.seeds,
                                   [&](std::mt19937_64& rng) { return mc::sample_deep_features(sample, rng); },
                                   mc::RidgePath::bytes_needed(sample.n, sample.layers.back().width, sample.n_test));

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "rmtsolve/matrix_checks.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/fixed_point.hpp"
 #include "rmtsolve/spectral.hpp"
@@ -11,13 +12,6 @@ namespace {
 
 void require_finite(const Eigen::MatrixXd& M, const char* name) {
   if (!M.allFinite()) throw InvalidInput(name, "matrix has non-finite entries");
-}
-
-void require_symmetric(const Eigen::MatrixXd& M, const char* name) {
-  if (M.rows() != M.cols())
-    throw InvalidInput(name, "must be square, got " + std::to_string(M.rows()) + "x" + std::to_string(M.cols()));
-  const double scale = std::max(1.0, M.cwiseAbs().maxCoeff());
-  if ((M - M.transpose()).cwiseAbs().maxCoeff() > 1e-8 * scale) throw InvalidInput(name, "must be symmetric");
 }
 
 // Overlaps (V, q, m) implied by an effective ridge κ; λ > 0 (1 + V = nκ/λ).
@@ -57,7 +51,14 @@ Problem Problem::from_covariances(const Covariances& c) {
   s.omega = eig.values;
   s.t = (c.Phi * eig.vectors).colwise().squaredNorm().transpose() / static_cast<double>(c.Psi.rows());
   s.rho = c.Psi.trace() / static_cast<double>(c.Psi.rows());
-  return from_spectrum(s);
+  // The spectrum was derived here from the user's matrices: a problem with it is blamed on them,
+  // not on --spectrum, which the user did not give.
+  try {
+    return from_spectrum(s);
+  } catch (const InvalidInput& e) {
+    const std::string what = e.what(), reason = e.parameter().empty() ? what : what.substr(e.parameter().size() + 2);
+    throw InvalidInput(e.parameter() == "rho" ? "psi" : "omega", "(with --phi, --psi) " + reason);
+  }
 }
 
 Problem Problem::from_spectrum(const Spectrum& s) {

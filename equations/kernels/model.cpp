@@ -59,7 +59,7 @@ class KernelModel final : public Model {
   }
   std::vector<NumberParameter> numbers() const override {
     return {{"rho", "rho = x.x'/d, cosine of two inputs with |x|^2 = d, in [-1, 1]", 0.0, Domain::kAny},
-            {"depth", "L, number of hidden layers", 1.0, Domain::kPositiveInteger},
+            {"depth", "L, number of hidden layers (at most 1000)", 1.0, Domain::kPositiveInteger, 1000},
             {"w_std", "W_std of every layer (readout included)", 1.0, Domain::kNonNegative},
             {"b_std", "b_std of every layer; 0 = no bias", 0.0, Domain::kNonNegative},
             {"width", "m/d, hidden width per input dimension (Monte Carlo; the standard parametrisation's fan-in ratio)",

@@ -69,7 +69,7 @@ class KrrModel final : public Model {
             {"lambda", "lambda, ridge on the kernel: f = k(x,X)(K + lambda I)^-1 y", 1e-2, Domain::kNonNegative},
             {"noise", "Delta, label-noise variance", 0.0, Domain::kNonNegative},
             {"time", "tau = eta t / n, gradient-flow time (with --training flow)", 1.0, Domain::kPositive},
-            {"depth", "L, hidden layers of the network whose kernel is used", 1.0, Domain::kPositiveInteger},
+            {"depth", "L, hidden layers of the network whose kernel is used (at most 1000)", 1.0, Domain::kPositiveInteger, 1000},
             {"w_std", "W_std of every layer (NTK parametrisation)", 1.0, Domain::kNonNegative},
             {"b_std", "b_std of every layer; 0 = no bias", 0.0, Domain::kNonNegative}};
   }

@@ -15,6 +15,18 @@ namespace {
 
 const double kNaN = std::nan("");
 
+// A closed form that overflowed (t_learn at tau = 1e308, rho at c = 1e308) is no result: it is
+// flagged non-finite, like a solver whose map produced inf, instead of a converged row holding inf.
+PointResult flag_overflow(PointResult r) {
+  for (double& v : r.values)
+    if (std::isinf(v) && r.summary.converged) {
+      r.summary.converged = false;
+      r.summary.reason = Termination::kNonFinite;
+      r.summary.message = "a closed form overflowed to inf (an input too large)";
+    }
+  return r;
+}
+
 Summary closed_form_summary(const std::string& method) {
   Summary s;
   s.method = method;
@@ -173,9 +185,9 @@ class PhaseModel final : public Model {
     const GaussianScaling s{d, scaled("kappa"), scaled("eta_u"), scaled("eta_w"), scaled("sigma_u"), scaled("sigma_w"), pt["c"]};
     const TypicalPhase p = typical_phase(s);
     const double r = rho_exponent({pt["a_kappa"], pt["a_eta_u"], pt["a_eta_w"], pt["a_sigma_u"], pt["a_sigma_w"]}, prefactors);
-    return {{p.rho, p.theta_ratio, p.t_learn, static_cast<double>(regime_code(p.rho, pt["rho_lazy"], pt["rho_rich"])), r,
-             static_cast<double>(limit_regime_code(r)), p.Theta0, p.F0_sd},
-            closed_form_summary("closed form (1.5)")};
+    return flag_overflow({{p.rho, p.theta_ratio, p.t_learn, static_cast<double>(regime_code(p.rho, pt["rho_lazy"], pt["rho_rich"])),
+                           r, static_cast<double>(limit_regime_code(r)), p.Theta0, p.F0_sd},
+                          closed_form_summary("closed form (1.5)")});
   }
 };
 
@@ -229,7 +241,7 @@ class SaxeModel final : public Model {
     return {{"t", "t, gradient-flow time", 1.0, Domain::kNonNegative},
             {"s", "s, singular value of E[y x^T] for this mode", 1.0, Domain::kPositive},
             {"u0", "u_0, initial mode strength", 1e-3, Domain::kPositive},
-            {"depth", "N_l, layers of units (3 = one hidden layer)", 3.0, Domain::kPositiveInteger},
+            {"depth", "N_l, layers of units (3 = one hidden layer; at most 1000)", 3.0, Domain::kPositiveInteger, 1000},
             {"tau", "tau, time constant", 1.0, Domain::kPositive}};
   }
   std::vector<TextParameter> texts() const override { return {}; }
@@ -248,7 +260,7 @@ class SaxeModel final : public Model {
     if (!learn.summary.converged) summary = learn.summary;
     else if (learn.summary.method != tr.summary.method && mode.u0 < 0.5 * mode.s)
       summary.method = tr.summary.method + "; t_learn " + learn.summary.method;
-    return {{tr.u[0], learn.t}, summary};
+    return flag_overflow({{tr.u[0], learn.t}, summary});
   }
 };
 

@@ -141,7 +141,7 @@ class NfaModel final : public Model {
     return {{"step", "t, gradient steps (a grid trains each seed once and measures at every step)", 100, Domain::kNonNegative},
             {"alpha", "alpha = n/d, training samples per input dimension", 2.0, Domain::kPositive},
             {"width", "k, width of every hidden layer", 256, Domain::kPositiveInteger},
-            {"depth", "L, number of hidden layers", 1, Domain::kPositiveInteger},
+            {"depth", "L, number of hidden layers (at most 1000)", 1, Domain::kPositiveInteger, 1000},
             {"lr", "eta, learning rate of the hidden layers (loss 1/2 mean squared error)", 0.02, Domain::kPositive},
             {"lr_ratio", "eta_a/eta, readout learning rate relative to lr (0 freezes the readout)", 1.0, Domain::kNonNegative},
             {"kappa", "kappa, output scale in f = kappa a.phi(...)", 1.0, Domain::kPositive},

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "rf_ridge.hpp"
+#include "rmtsolve/memory.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
@@ -57,6 +58,9 @@ class RfModel final : public Model {
     sample.lambda = s.lambda;
     sample.noise = s.noise;
     sample.single_precision = o.single_precision;
+    check_memory(dense_sample_bytes(sample.n, sample.n_test, sample.d, {double(sample.p)}) +
+                     mc::RidgePath::bytes_needed(sample.n, sample.p, sample.n_test),
+                 o.seeds, "d", name());
     return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.seeds,
                                   [&](std::mt19937_64& rng) { return mc::sample_random_features(sample, rng); },
                                   mc::RidgePath::bytes_needed(sample.n, sample.p, sample.n_test));

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <map>
 
+#include "rmtsolve/memory.hpp"
 #include "rmtsolve/cache.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/model.hpp"
@@ -92,6 +93,8 @@ class SrfModel final : public Model {
     const int p = size_from_ratio(spec.beta, o.d, "beta");
     const int n = size_from_ratio(spec.alpha, o.d, "alpha");
     const int n_test = o.n_test > 0 ? o.n_test : 4000;
+    check_memory(dense_sample_bytes(n, n_test, o.d, {double(p)}) + mc::RidgePath::bytes_needed(n, p, n_test), o.seeds,
+                 "d", name());
     if (network == "real") {
       const mc::OneStepSample s{sigma, link, o.d, p, size_from_ratio(spec.alpha0, o.d, "alpha0", 0), n, n_test,
                                 spec.eta, spec.lambda, spec.noise};

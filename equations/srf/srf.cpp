@@ -159,6 +159,9 @@ Mapping map_network(const Spec& spec) {
   m.r = spec.eta * mu1 * norm;
   m.gamma = norm > 0.0 ? y.slope / norm : 0.0;
   m.c = shrink * shrink + spec.eta * spec.eta * A * var_dsigma / spec.alpha0;
+  // An overflow here would surface later as a bare "variance" error: name the flag that caused it.
+  if (!std::isfinite(m.r) || !std::isfinite(m.c))
+    throw InvalidInput("eta", "too large: the spike strength r or the bulk variance c of the trained features overflows");
   return m;
 }
 

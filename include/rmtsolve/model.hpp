@@ -20,7 +20,14 @@ struct NumberParameter {
   std::string help;  // symbol and meaning, e.g. "α = n/d, samples per input dimension"
   double default_value = 0.0;
   Domain domain = Domain::kPositive;
+  /// Largest admissible value, checked with the domain before any conversion; 0: the domain's own
+  /// (kMaxWholeNumber for kPositiveInteger — every whole-number parameter is bounded, so that it
+  /// converts to int without overflow — and none for the others).
+  double maximum = 0.0;
 };
+
+/// The bound of a kPositiveInteger parameter without a tighter one of its own.
+inline constexpr double kMaxWholeNumber = 1e7;
 
 struct TextParameter {
   std::string name, help, default_value;

@@ -27,8 +27,9 @@ struct Table {
   std::string to_text(const std::vector<std::string>& hidden = {}) const;
   /// The table restricted to `names`, in that order; InvalidInput("columns", …) for an unknown name.
   Table select(const std::vector<std::string>& names) const;
-  /// Writes csv, json or table to `path` atomically (temporary file, then rename), or to stdout if the
-  /// path is empty or "-".
+  /// Writes csv, json or table to `path` with write_output_file (rmtsolve/output_file.hpp): stdout
+  /// for an empty path or "-", directly into a device or FIFO, otherwise an atomic replacement of
+  /// the (symlink-resolved) target.
   void write(const std::string& format, const std::string& path, const std::vector<std::string>& hidden = {}) const;
 };
 

@@ -6,10 +6,11 @@
 
 Parameters are the CLI flags of `rmtsolve curve MODEL --help` (``lambda`` is spelt ``lambda_``).
 A numeric parameter takes a number, a sequence, or a grid string ("a:b:n", "a:b:n:log", "x,y,z").
-Invalid input raises ValueError naming the parameter.  Points that did not converge have NaN in
-their output columns, are listed in ``table.notes`` and ``table.non_converged``, and raise a
-``rmtsolve.ConvergenceWarning`` naming them.  Tables convert with ``to_pandas()`` (pandas is
-optional) and save with ``to_csv(path)`` / ``to_json(path)`` in the CLI's formats.
+Invalid input raises ValueError (a value out of range) or TypeError (a value of the wrong type)
+naming the parameter.  Points that did not converge have NaN in their output columns, are listed
+in ``table.notes`` and ``table.non_converged``, and raise a ``rmtsolve.ConvergenceWarning`` naming
+them.  Tables convert with ``to_pandas()`` (pandas is optional) and save with ``to_csv(path)`` /
+``to_json(path)`` in the CLI's formats.
 """
 import json as _json
 import math as _math
@@ -240,6 +241,8 @@ def _range_text(name, value):
 def curve(model, solver=None, optimize=None, objective=None, bounds=None, reach=None, over=None, **params):
     """Theory learning curve of `model` over the given parameters.
 
+    solver: dict with tolerance in (0, 0.1], max_iterations in [1, 1e6], damping in [0, 1),
+    anderson in [0, 100] (the ranges of the CLI flags).
     optimize="lambda" minimises `objective` (default test_error) over that parameter at every point,
     within bounds=(LO, HI); column "lambda_opt".  reach=("test_error", 0.1) or "test_error=0.1" with
     over="alpha" (or over=("alpha", LO, HI)) gives the smallest alpha reaching that value; column
@@ -276,9 +279,10 @@ def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precisio
                                                  seed=seed, threads=threads, precision=precision))
 
 
-def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=-1.0,
+def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=None,
              solver=None, precision="float64", **params):
-    """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point."""
+    """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point.
+    k_sigma in [0, 100]; rel_tol in [0, 1] (None: the model's finite-size allowance)."""
     p = _params(params)
     table = Table(_rmtsolve.validate(model, p, solver or {}, d, seeds, n_test, seed, threads, k_sigma, rel_tol,
                                      precision))

@@ -216,3 +216,91 @@ def test_metadata_records_revision_time_and_blas():
     assert m["time_utc"].endswith("Z")
     assert "kernel" in m["blas"]
     assert m["command"] == "python: rmtsolve.curve('rf', alpha=1.0)"
+# ---- Hostile inputs (issue 13): ranges shared with the CLI, types named, no crash ---------------
+
+@pytest.mark.parametrize("solver, name", [
+    ({"tolerance": float("inf")}, "tolerance"), ({"tolerance": 1e300}, "tolerance"), ({"tolerance": 1.0}, "tolerance"),
+    ({"tolerance": 0.0}, "tolerance"), ({"tolerance": float("nan")}, "tolerance"), ({"tolerance": -1.0}, "tolerance"),
+    ({"damping": 1.0}, "damping"), ({"damping": float("nan")}, "damping"), ({"damping": -3.0}, "damping"),
+    ({"anderson": -1}, "anderson"), ({"max_iterations": 0}, "max_iterations"), ({"max_iterations": -5}, "max_iterations"),
+    ({"max_iterations": 10**12}, "max_iterations"),
+])
+def test_solver_options_have_the_cli_ranges(solver, name):
+    with pytest.raises(ValueError, match=name):
+        rmtsolve.curve("rf", solver=solver, alpha=1.0)
+
+
+def test_verdict_and_size_options_have_the_cli_ranges():
+    for kwargs, name in [({"k_sigma": -1.0}, "k_sigma"), ({"k_sigma": float("inf")}, "k_sigma"),
+                         ({"rel_tol": -1.0}, "rel_tol"), ({"rel_tol": float("nan")}, "rel_tol"),
+                         ({"rel_tol": float("inf")}, "rel_tol"), ({"d": 0}, "d"), ({"d": 10**7}, "d"),
+                         ({"seeds": 0}, "seeds"), ({"seed": -1}, "seed"), ({"seed": 2**64}, "seed"),
+                         ({"threads": -1}, "threads")]:
+        with pytest.raises(ValueError, match=name):
+            rmtsolve.validate("rf", alpha=1.0, **{"d": 30, "seeds": 2, **kwargs})
+
+
+def test_bad_types_raise_type_error_naming_the_parameter():
+    for kwargs, name in [({"alpha": None}, "alpha"), ({"alpha": {"a": 1}}, "alpha"), ({"alpha": 1j}, "alpha"),
+                         ({"alpha": b"1"}, "alpha"), ({"activation": 3}, "activation")]:
+        with pytest.raises(TypeError, match=name):
+            rmtsolve.curve("rf", **kwargs)
+    with pytest.raises(ValueError, match="alpha"):
+        rmtsolve.curve("rf", alpha=np.ones((2, 2)))
+    for kwargs, name in [({"d": 30.5}, "d"), ({"d": None}, "d"), ({"seeds": "8"}, "seeds"), ({"seed": 1.0}, "seed"),
+                         ({"precision": None}, "precision")]:
+        with pytest.raises(TypeError, match=name):
+            rmtsolve.simulate("rf", alpha=1.0, **kwargs)
+    with pytest.raises(TypeError, match="tolerance"):
+        rmtsolve.curve("rf", solver={"tolerance": "1e-8"}, alpha=1.0)
+    with pytest.raises(TypeError, match="solver"):
+        rmtsolve.curve("rf", solver=[1], alpha=1.0)
+
+
+def test_gcm_ridge_refuses_empty_and_malformed_arrays():
+    eye = np.eye(3)
+    with pytest.raises(ValueError, match="Psi"):
+        rmtsolve.gcm_ridge(np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0)), [1.0])
+    with pytest.raises(ValueError, match="Omega"):
+        rmtsolve.gcm_ridge(eye, eye, np.zeros((3, 0)), [1.0])
+    with pytest.raises(ValueError, match="Phi"):
+        rmtsolve.gcm_ridge(eye, np.eye(2), eye, [1.0])
+    with pytest.raises(TypeError, match="Psi"):
+        rmtsolve.gcm_ridge(None, eye, eye, [1.0])
+    with pytest.raises(TypeError, match="Omega"):
+        rmtsolve.gcm_ridge(eye, eye, eye * 1j, [1.0])
+    with pytest.raises(TypeError, match="alpha"):
+        rmtsolve.gcm_ridge(eye, eye, eye, "x")
+    with pytest.raises(ValueError, match="alpha"):
+        rmtsolve.gcm_ridge(eye, eye, eye, [-1.0])
+    # The well-posed call still works: isotropic noiseless ridgeless closed form 1 - a below a = 1 and
+    # 0 above; lambda = 1e-6 moves it by O(lambda) << 1e-4.
+    r = rmtsolve.gcm_ridge(np.eye(30), np.eye(30), np.eye(30), [0.5, 2.0], lambda_=1e-6)
+    np.testing.assert_allclose(r["test_error"], [0.5, 0.0], atol=1e-4)
+
+
+def test_memory_estimate_refuses_before_allocating():
+    # alpha = 1e6 at d = 40 means 4e7 samples x 40 inputs: about 25 GB before any feature.
+    with pytest.raises(ValueError, match="memory|GB"):
+        rmtsolve.simulate("rf", alpha=1e6, d=40, seeds=1)
+
+
+def test_kernel_functions_name_bad_arguments():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(ValueError, match="X1"):
+        rmtsolve.kernels(np.zeros((0, 3)))
+    with pytest.raises(TypeError, match="X1"):
+        rmtsolve.kernels(None)
+    with pytest.raises(ValueError, match="X2"):
+        rmtsolve.kernels(x, np.ones((2, 5)))
+    with pytest.raises(ValueError, match="depth"):
+        rmtsolve.kernels(x, depth=10**6)
+    with pytest.raises(TypeError, match="w_std"):
+        rmtsolve.kernels(x, w_std="1")
+    with pytest.raises(ValueError, match="y_train"):
+        rmtsolve.kernel_predict(x, np.ones(3), x)
+    with pytest.raises(TypeError, match="times"):
+        rmtsolve.kernel_predict(x, np.ones(4), x, times="1")
+    k = rmtsolve.kernels(x)  # still works: a kernel matrix is symmetric with positive diagonal
+    np.testing.assert_allclose(k["nngp"], k["nngp"].T, rtol=1e-12)
+    assert np.all(np.diag(k["ntk"]) > 0)

@@ -1,6 +1,8 @@
 #include "distributed.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -17,7 +19,11 @@ nlohmann::json rows_to_json(const SweepOutcome& o) {
   for (size_t r = 0; r < o.table.rows.size(); ++r) {
     nlohmann::json cells = nlohmann::json::array();
     for (const auto& c : o.table.rows[r]) {
-      if (const double* v = std::get_if<double>(&c)) cells.push_back(std::isnan(*v) ? nlohmann::json(nullptr) : nlohmann::json(*v));
+      // nlohmann writes ±inf as null: infinities travel tagged, so rank 0 gets back what was computed.
+      if (const double* v = std::get_if<double>(&c))
+        cells.push_back(std::isnan(*v) ? nlohmann::json(nullptr)
+                        : std::isinf(*v) ? nlohmann::json({{"inf", *v > 0 ? 1 : -1}})
+                                         : nlohmann::json(*v));
       else cells.push_back(std::get<std::string>(c));
     }
     rows.push_back({{"index", o.point_index[r]}, {"cells", cells}});
@@ -30,6 +36,7 @@ void append_from_json(const nlohmann::json& j, SweepOutcome& out) {
     std::vector<Table::Cell> cells;
     for (const auto& c : row["cells"]) {
       if (c.is_null()) cells.emplace_back(std::nan(""));
+      else if (c.is_object()) cells.emplace_back(c["inf"].get<int>() * INFINITY);
       else if (c.is_number()) cells.emplace_back(c.get<double>());
       else cells.emplace_back(c.get<std::string>());
     }
@@ -120,8 +127,33 @@ void share_seeds(SimulationOptions& options, const Distributed& d) {
   };
 }
 
+Verdict agree(const Verdict& mine, const Distributed& d) {
+  if (d.size == 1) return mine;
+  std::vector<int> codes(static_cast<size_t>(d.size));
+  MPI_Allgather(&mine.code, 1, MPI_INT, codes.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  const auto first = std::find_if(codes.begin(), codes.end(), [](int c) { return c != 0; });
+  if (first == codes.end()) return {};
+  const int root = static_cast<int>(first - codes.begin());
+  Verdict v{*first, d.rank == root ? mine.message : std::string()};
+  int length = static_cast<int>(v.message.size());
+  MPI_Bcast(&length, 1, MPI_INT, root, MPI_COMM_WORLD);
+  v.message.resize(static_cast<size_t>(length));
+  MPI_Bcast(v.message.data(), length, MPI_CHAR, root, MPI_COMM_WORLD);
+  return v;
+}
+
+void end_job(int code, const Distributed& d) {
+  if (d.size == 1) return;
+  std::fflush(nullptr);
+  // MPI_Abort ends every rank, also those blocked in MPI_Gather or in the seed pooling's
+  // MPI_Allreduce, and mpirun exits with `code`.
+  MPI_Abort(MPI_COMM_WORLD, code);
+}
+
 #else
 
+Verdict agree(const Verdict& mine, const Distributed&) { return mine; }
+void end_job(int, const Distributed&) {}
 void share_seeds(SimulationOptions&, const Distributed&) {}
 Distributed start_distributed(int&, char**&) { return {}; }
 void stop_distributed(const Distributed&) {}

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iomanip>
+#include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -16,6 +18,8 @@
 #include "provenance.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/options.hpp"
+#include "rmtsolve/output_file.hpp"
 #include "rmtsolve/plot.hpp"
 #include "rmtsolve/grid.hpp"
 #include "rmtsolve/suite.hpp"
@@ -52,10 +56,10 @@ std::string format_default(double v) {
 }
 
 void add_solver_flags(CLI::App* sub, CommonFlags& c) {
-  sub->add_option("--tolerance", c.solver.tolerance, "relative tolerance of the solver")->capture_default_str();
-  sub->add_option("--max-iterations", c.solver.max_iterations, "iteration budget per point")->capture_default_str();
-  sub->add_option("--damping", c.solver.damping, "weight of the old iterate in damped steps")->capture_default_str();
-  sub->add_option("--anderson", c.solver.anderson_memory, "Anderson memory (0: plain damped iteration)")->capture_default_str();
+  sub->add_option("--tolerance", c.solver.tolerance, "relative tolerance of the solver, in (0, 0.1]")->capture_default_str();
+  sub->add_option("--max-iterations", c.solver.max_iterations, "iteration budget per point, in [1, 1e6]")->capture_default_str();
+  sub->add_option("--damping", c.solver.damping, "weight of the old iterate in damped steps, in [0, 1)")->capture_default_str();
+  sub->add_option("--anderson", c.solver.anderson_memory, "Anderson memory in [0, 100] (0: plain damped iteration)")->capture_default_str();
 }
 
 void add_search_flags(CLI::App* sub, CommonFlags& c) {
@@ -72,10 +76,20 @@ void add_search_flags(CLI::App* sub, CommonFlags& c) {
 }
 
 void add_simulation_flags(CLI::App* sub, CommonFlags& c) {
-  sub->add_option("--d", c.simulation.d, "input dimension of the simulated networks")->capture_default_str();
-  sub->add_option("--seeds", c.simulation.seeds.seeds, "independent seeds per point")->capture_default_str();
+  sub->add_option("--d", c.simulation.d, "input dimension of the simulated networks, in [1, 1e6]")->capture_default_str();
+  sub->add_option("--seeds", c.simulation.seeds.seeds, "independent seeds per point, in [1, 1e5]")->capture_default_str();
   sub->add_option("--n-test", c.simulation.n_test, "fresh test samples per seed (0: model default)")->capture_default_str();
-  sub->add_option("--seed", c.simulation.seeds.base_seed, "base seed; seed i uses stream (seed, i)")->capture_default_str();
+  // Digits only, below 2^64: "-1" and "18446744073709551616" must not wrap onto other seeds.
+  sub->add_option("--seed", c.simulation.seeds.base_seed, "base seed in [0, 2^64); seed i uses stream (seed, i)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            errno = 0;
+            const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+            if (!digits || (std::strtoull(text.c_str(), nullptr, 10), errno == ERANGE)) return "must be a whole number in [0, 2^64)";
+            return {};
+          },
+          "UINT64"))
+      ->capture_default_str();
   sub->add_option("--threads", c.simulation.seeds.threads, "worker threads (0: one per core)")->capture_default_str();
   sub->add_option("--precision", c.precision,
                   "float32: features (products and activation) in single precision, readout in double (rf, deep)")
@@ -115,15 +129,15 @@ std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::stri
         ->check(CLI::IsMember({"csv", "json", "table"}))
         ->capture_default_str();
     f.app->add_option("--columns", c.columns, "only these columns, in this order (comma list; 'all' in table format)");
-    f.app->add_option("--output", c.output, "write the table to FILE (atomically) instead of stdout");
+    f.app->add_option("--output", c.output, "write the table to FILE instead of stdout (checked before computing; a regular file is replaced atomically, a device or FIFO written into)");
     add_plot_flags(f.app, c);
     f.app->add_option("--config", c.config, "JSON file of flag: value pairs (flags on the command line win)");
     if (kind != "simulate") add_solver_flags(f.app, c);
     if (kind == "curve") add_search_flags(f.app, c);
     if (kind != "curve") add_simulation_flags(f.app, c);
     if (kind == "validate") {
-      f.app->add_option("--k-sigma", c.tolerance.k_sigma, "allowed standard errors")->capture_default_str();
-      f.app->add_option("--rel-tol", c.tolerance.rel_tol, "relative finite-size allowance (default: the model's)");
+      f.app->add_option("--k-sigma", c.tolerance.k_sigma, "allowed standard errors, in [0, 100]")->capture_default_str();
+      f.app->add_option("--rel-tol", c.tolerance.rel_tol, "relative finite-size allowance in [0, 1] (default: the model's)");
     }
     out.push_back(&f);
   }
@@ -157,16 +171,27 @@ std::string command_line(int argc, char** argv) {
   return s;
 }
 
-void validate_common(const CommonFlags& c) {
-  if (c.simulation.d < 1) throw InvalidInput("d", "must be a positive whole number");
-  if (c.simulation.seeds.seeds < 1) throw InvalidInput("seeds", "must be at least 1");
-  if (c.simulation.n_test < 0) throw InvalidInput("n-test", "must be non-negative");
-  if (c.simulation.seeds.threads < 0) throw InvalidInput("threads", "must be non-negative");
-  if (!(c.solver.tolerance > 0.0)) throw InvalidInput("tolerance", "must be positive");
-  if (c.solver.max_iterations < 1) throw InvalidInput("max-iterations", "must be at least 1");
-  if (!(c.solver.damping >= 0.0 && c.solver.damping < 1.0)) throw InvalidInput("damping", "must be in [0, 1)");
-  if (c.solver.anderson_memory < 0) throw InvalidInput("anderson", "must be non-negative");
-  if (!(c.tolerance.k_sigma >= 0.0)) throw InvalidInput("k-sigma", "must be non-negative");
+// The same ranges as config files, suites and Python (rmtsolve/options.hpp).  --rel-tol is checked
+// only when given: its default is the "model's allowance" marker.
+void validate_common(const CommonFlags& c, const CLI::App* app, const std::string& kind) {
+  check_simulation_options(c.simulation);
+  check_solver_options(c.solver);
+  check_verdict_options(c.tolerance);
+  if (kind == "validate" && app->get_option("--rel-tol")->count() > 0) check_rel_tol(c.tolerance.rel_tol);
+}
+
+// The table is the product: when it cannot be written where asked (disk full, a device refusing
+// it), it goes to stdout rather than being lost, and the error says so.
+void write_or_fall_back(const Table& t, const std::string& format, const std::string& output,
+                        const std::vector<std::string>& hidden = {}) {
+  try {
+    t.write(format, output, hidden);
+  } catch (const InvalidInput& e) {
+    if (output.empty() || output == "-" || e.parameter() != "output") throw;
+    std::cout << (format == "json" ? t.to_json() : format == "table" ? t.to_text(hidden) : t.to_csv()) << std::flush;
+    throw InvalidInput("output", std::string(e.what()).substr(e.parameter().size() + 2) +
+                                     "; the table was written to standard output instead");
+  }
 }
 
 std::string solver_description(const SolverOptions& s) {
@@ -176,10 +201,22 @@ std::string solver_description(const SolverOptions& s) {
   return o.str();
 }
 
-int report_invalid(const InvalidInput& e, const CLI::App* app) {
+// Whatever a message quotes (a 100 KB value, a newline inside a text flag), it stays one line of
+// bounded length: control characters become '?', and the tail beyond 300 characters is cut.
+std::string one_line(const std::string& message) {
+  std::string s;
+  for (char c : message.substr(0, 300)) s += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  return message.size() > 300 ? s + "..." : s;
+}
+
+std::string invalid_message(const InvalidInput& e, const CLI::App* app) {
   const std::string what = e.what();
   const std::string flag = flag_name(e.parameter(), app);
-  std::cerr << "rmtsolve: error: " << (e.parameter().empty() ? what : flag + what.substr(e.parameter().size())) << "\n";
+  return one_line("rmtsolve: error: " + (e.parameter().empty() ? what : flag + what.substr(e.parameter().size())));
+}
+
+int report_invalid(const InvalidInput& e, const CLI::App* app) {
+  std::cerr << invalid_message(e, app) << "\n";
   return kInvalidInput;
 }
 
@@ -274,13 +311,13 @@ std::vector<std::string> headline_columns(const Model& model, const Table& t) {
 void write_table(const Model& model, const Table& t, const std::string& format, const std::string& output,
                  const std::string& columns) {
   const auto chosen = split_list(columns);
-  if (!chosen.empty() && chosen != std::vector<std::string>{"all"}) return t.select(chosen).write(format, output);
-  if (format != "table" || !chosen.empty()) return t.write(format, output);
+  if (!chosen.empty() && chosen != std::vector<std::string>{"all"}) return write_or_fall_back(t.select(chosen), format, output);
+  if (format != "table" || !chosen.empty()) return write_or_fall_back(t, format, output);
   const auto shown = headline_columns(model, t);
   std::vector<std::string> hidden;
   for (const auto& c : t.columns)
     if (std::find(shown.begin(), shown.end(), c) == shown.end()) hidden.push_back(c);
-  t.select(shown).write(format, output, hidden);
+  write_or_fall_back(t.select(shown), format, output, hidden);
 }
 
 // One line on stderr closing every validation: points, passed, failed and the worst z-score.
@@ -398,7 +435,7 @@ int run_suite_command(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "rmtsolve: error: " << e.what() << "\n";
+    std::cerr << one_line(std::string("rmtsolve: error: ") + e.what()) << "\n";
     return kInvalidInput;
   } catch (const InvalidInput& e) {
     return report_invalid(e, nullptr);
@@ -417,11 +454,15 @@ int run_suite_command(int argc, char** argv) {
     const Suite suite = load_suite(path);
     check_columns(columns, table_columns(find_model(suite.model), "validate"));
     SimulationOptions sim = reduced ? suite.reduced : suite.full;
-    if (d > 0) sim.d = d;
-    if (seeds > 0) sim.seeds.seeds = seeds;
+    // Overrides count when given, whatever their value: a refused value is an error, not ignored.
+    if (app.get_option("--d")->count() > 0) sim.d = d;
+    if (app.get_option("--seeds")->count() > 0) sim.seeds.seeds = seeds;
     sim.seeds.threads = threads;
     ValidationTolerance tol = suite.tolerance;
-    if (k_sigma >= 0.0) tol.k_sigma = k_sigma;
+    if (app.get_option("--k-sigma")->count() > 0) tol.k_sigma = k_sigma;
+    check_simulation_options(sim);
+    check_verdict_options(tol);
+    check_output_path(output, "output");
     const Model& model = find_model(suite.model);
     SweepOutcome all;
     Table theory;
@@ -458,9 +499,12 @@ int run_suite_command(int argc, char** argv) {
       return kValidationFailed;
     }
   } catch (const InvalidInput& e) {
-    return report_invalid(e, nullptr);
+    return report_invalid(e, &app);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "rmtsolve: error: suite " << one_line(path) << ": out of memory; try --reduced or smaller --d/--seeds\n";
+    return kInvalidInput;
   } catch (const std::exception& e) {
-    std::cerr << "rmtsolve: error: " << e.what() << "\n";
+    std::cerr << one_line(std::string("rmtsolve: error: ") + e.what()) << "\n";
     return kInvalidInput;
   }
   return 0;
@@ -472,8 +516,11 @@ std::vector<std::string> expand_config(const std::vector<std::string>& args) {
   std::vector<std::string> out = args;
   for (size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] != "--config") continue;
+    std::error_code ec;
+    if (std::filesystem::is_directory(args[i + 1], ec))
+      throw InvalidInput("config", "'" + args[i + 1].substr(0, 60) + "' is a directory, not a JSON file");
     std::ifstream in(args[i + 1]);
-    if (!in) throw InvalidInput("config", "cannot open '" + args[i + 1] + "'");
+    if (!in) throw InvalidInput("config", "cannot open '" + args[i + 1].substr(0, 60) + "'");
     nlohmann::json doc;
     try {
       doc = nlohmann::json::parse(in);
@@ -483,7 +530,10 @@ std::vector<std::string> expand_config(const std::vector<std::string>& args) {
     if (!doc.is_object()) throw InvalidInput("config", args[i + 1] + ": must be a JSON object of flag: value");
     for (const auto& [key, value] : doc.items()) {
       const std::string flag = "--" + key;
-      if (std::find(args.begin(), args.end(), flag) != args.end()) continue;
+      // Given on the command line as "--flag value" or "--flag=value": the command line wins.
+      if (std::any_of(args.begin(), args.end(),
+                      [&](const std::string& a) { return a == flag || a.rfind(flag + "=", 0) == 0; }))
+        continue;
       std::string text;
       if (value.is_string()) text = value.get<std::string>();
       else if (value.is_array()) {
@@ -555,7 +605,7 @@ int run(int argc, char** argv) {
                       std::string("rmtsolve ") + argv[1] + " " + argv[2]);
     } catch (const std::out_of_range&) {  // e.g. simulate of a theory-only model: CLI11 says so
     } catch (const InvalidInput& e) {
-      std::cerr << "rmtsolve: error: " << e.what() << "\n";
+      if (g_distributed.rank == 0) std::cerr << one_line(std::string("rmtsolve: error: ") + e.what()) << "\n";
       return kInvalidInput;
     }
   }
@@ -570,7 +620,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "rmtsolve: error: " << e.what() << "\n";
+    if (g_distributed.rank == 0) std::cerr << one_line(std::string("rmtsolve: error: ") + e.what()) << "\n";
     return kInvalidInput;
   }
 
@@ -591,21 +641,42 @@ int run(int argc, char** argv) {
         kind = k;
         chosen = f;
       }
+  // Everything that can be refused is checked before any work, identically on every rank; the
+  // ranks then agree on the first refusal, so that an MPI job either starts everywhere or ends
+  // everywhere with the same one-line message (only rank 0 prints it).
+  cli::Verdict upfront;
+  SweepSpec spec;
+  bool split_seeds = false;
   try {
     if (!common.plot.empty()) check_plot_target(common.plot);
     common.plot_options.logx = common.logx ? 1 : -1;
     common.plot_options.logy = common.logy ? 1 : -1;
     check_columns(common.columns, table_columns(*chosen->model, kind));
-    validate_common(common);
+    validate_common(common, chosen->app, kind);
     common.simulation.single_precision = common.precision == "float32";
-    SweepSpec spec = sweep_spec(*chosen);
+    spec = sweep_spec(*chosen);
     if (!common.plot.empty() && common.plot_options.style == "heatmap" &&
         std::count_if(spec.grids.begin(), spec.grids.end(), [](const auto& g) { return g.second.size() > 1; }) < 2)
       throw InvalidInput("plot-style", "heatmap needs two swept parameters");
-    const bool split_seeds = kind != "curve" && g_distributed.size > 1 &&
-                             (common.distribute == "seeds" ||
-                              (common.distribute == "auto" &&
-                               expand(*chosen->model, spec).size() < static_cast<size_t>(g_distributed.size)));
+    const size_t points = expand(*chosen->model, spec).size();
+    split_seeds = kind != "curve" && g_distributed.size > 1 &&
+                  (common.distribute == "seeds" ||
+                   (common.distribute == "auto" && points < static_cast<size_t>(g_distributed.size)));
+    if (g_distributed.rank == 0) check_output_path(common.output, "output");
+  } catch (const InvalidInput& e) {
+    upfront = {kInvalidInput, invalid_message(e, chosen->app)};
+  } catch (const std::exception& e) {
+    upfront = {kInvalidInput, one_line(std::string("rmtsolve: error: ") + e.what())};
+  }
+  upfront = cli::agree(upfront, g_distributed);
+  if (upfront.code != 0) {
+    if (g_distributed.rank == 0) std::cerr << upfront.message << "\n";
+    return upfront.code;
+  }
+  // From here on an error on one rank ends the whole job (cli::end_job) instead of leaving the
+  // others waiting for it in a collective.
+  std::string failure;
+  try {
     if (split_seeds) {
       cli::share_seeds(common.simulation, g_distributed);
     } else {
@@ -642,13 +713,20 @@ int run(int argc, char** argv) {
     }
     if (out.failed_points > 0) {
       std::cerr << "rmtsolve: " << out.failed_points << " of " << out.table.rows.size() << " points "
-                << (kind == "validate" ? "failed validation" : "did not converge") << "\n";
+                << (kind == "validate" ? "failed validation" : kind == "simulate" ? "gave no finite estimate" : "did not converge") << "\n";
       return kind == "validate" ? kValidationFailed : kNotConverged;
     }
   } catch (const InvalidInput& e) {
-    return report_invalid(e, chosen ? chosen->app : nullptr);
+    failure = invalid_message(e, chosen->app);
+  } catch (const std::bad_alloc&) {
+    failure = "rmtsolve: error: model " + chosen->model->name() +
+              ": out of memory (std::bad_alloc); reduce --d, --seeds, --n-test or the grid";
   } catch (const std::exception& e) {
-    std::cerr << "rmtsolve: error: " << e.what() << "\n";
+    failure = one_line(std::string("rmtsolve: error: ") + e.what());
+  }
+  if (!failure.empty()) {
+    std::cerr << failure << "\n" << std::flush;
+    cli::end_job(kInvalidInput, g_distributed);
     return kInvalidInput;
   }
   return 0;

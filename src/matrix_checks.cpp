@@ -1,0 +1,23 @@
+#include "rmtsolve/matrix_checks.hpp"
+
+#include <algorithm>
+
+#include "rmtsolve/error.hpp"
+
+namespace rmtsolve {
+
+void require_symmetric(const Eigen::MatrixXd& M, const std::string& parameter) {
+  if (M.rows() != M.cols())
+    throw InvalidInput(parameter, "must be square, got " + std::to_string(M.rows()) + "x" + std::to_string(M.cols()));
+  const double scale = std::max(1.0, M.cwiseAbs().maxCoeff());
+  if ((M - M.transpose()).cwiseAbs().maxCoeff() > 1e-8 * scale) throw InvalidInput(parameter, "must be symmetric");
+}
+
+Eigen::VectorXd require_vector(const Eigen::MatrixXd& M, const std::string& parameter) {
+  if (M.cols() != 1 && M.rows() != 1)
+    throw InvalidInput(parameter, "must hold one column of eigenvalues, got a " + std::to_string(M.rows()) + "x" +
+                                      std::to_string(M.cols()) + " matrix");
+  return M.reshaped();
+}
+
+}  // namespace rmtsolve
