@@ -324,7 +324,10 @@ def gcm_ridge(Psi, Phi, Omega, alpha, lambda_=1e-2, noise=0.0):
     (docs/theory/deep.md §1.3), noise the label-noise variance.  Returns a Table with columns
     alpha, lambda, noise, test_error, train_error, converged (NaN outputs where not converged).
     """
-    alphas = [float(a) for a in _np.atleast_1d(_np.asarray(alpha, dtype=float))]
+    try:
+        alphas = [float(a) for a in _np.atleast_1d(_np.asarray(alpha, dtype=float))]
+    except (TypeError, ValueError):
+        raise TypeError(f"alpha: must be a number or a sequence of numbers, got {type(alpha).__name__}") from None
     raw = _rmtsolve.gcm_ridge(Psi, Phi, Omega, alphas, lambda_, noise)
     n = len(alphas)
     test = _np.asarray(raw["test_error"])

@@ -442,6 +442,9 @@ int run_suite_command(int argc, char** argv) {
   }
   try {
     const std::string found = resolve_suite(path);
+    std::error_code ec;
+    if (found.empty() && std::filesystem::is_directory(path, ec))
+      throw InvalidInput("suite", "'" + path + "' is a directory, not a suite file");
     if (found.empty()) {
       std::string looked;
       for (const auto& c : suite_candidates(path)) looked += (looked.empty() ? "" : ", ") + c.lexically_normal().string();
