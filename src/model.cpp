@@ -11,6 +11,7 @@
 #include "equations/nfa/nfa.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
+#include "equations/srf_glm/srf_glm.hpp"
 #include "rmtsolve/error.hpp"
 
 namespace rmtsolve {
@@ -52,6 +53,7 @@ const std::vector<std::unique_ptr<Model>>& models() {
     v.push_back(rf_ridge::make_model());
     v.push_back(gcm::make_model());
     v.push_back(srf::make_model());
+    v.push_back(srf_glm::make_model());
     v.push_back(deep_rf::make_model());
     v.push_back(kernels::make_model());
     v.push_back(krr::make_model());
