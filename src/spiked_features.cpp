@@ -33,6 +33,12 @@ Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, dou
   return m;
 }
 
+GaussianMoments student_at(const Activation& sigma, const Mapping& mp, double kappa) {
+  GaussianMoments g = gaussian_moments(sigma, mp.r * kappa, std::sqrt(mp.c));
+  g.second = std::max(0.0, g.second - g.mean * g.mean - mp.c * g.slope * g.slope);
+  return g;
+}
+
 StudentNodes student_nodes(const Activation& sigma, const Mapping& mp, int n) {
   const GaussHermiteRule rule = gauss_hermite(n);
   StudentNodes t{rule.weight.array(), rule.node.array(), Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n)};
@@ -66,14 +72,27 @@ SampledSpectrum sample_spectrum(int d, int p, double c, std::mt19937_64& rng) {
 
 SpectralAverages seed_free_averages(const MarchenkoPastur& mp, double Vhat1, double Vhat2, double lambda) {
   const double t = (lambda + Vhat2) / Vhat1;
-  const double g = mp.stieltjes(-t), dg = mp.stieltjes_derivative(-t, g);
-  const double v1 = 1.0 / Vhat1, v2 = v1 * v1;
   SpectralAverages a{};
-  a.S1 = g * v1;
-  a.DS = (1.0 - t * g) * v1;
-  a.S2 = dg * v2;
-  a.DS2 = (g - t * dg) * v2;
-  a.D2S2 = (1.0 - 2.0 * t * g + t * t * dg) * v2;
+  if (t <= 1e4 * mp.c * (1.0 + mp.beta)) {
+    const double g = mp.stieltjes(-t), dg = mp.stieltjes_derivative(-t, g);
+    const double v1 = 1.0 / Vhat1, v2 = v1 * v1;
+    a.S1 = g * v1;
+    a.DS = (1.0 - t * g) * v1;
+    a.S2 = dg * v2;
+    a.DS2 = (g - t * dg) * v2;
+    a.D2S2 = (1.0 - 2.0 * t * g + t * t * dg) * v2;
+  } else {
+    // Far from the spectrum (λ → ∞ or V̂ → 0), 1 − t g and 1 − 2tg + t²g′ cancel to O(1/t):
+    // integrate the law directly instead.
+    auto avg = [&](int k, int j) {
+      return mp.average([&](double D) { return std::pow(D, k) / std::pow(lambda + Vhat1 * D + Vhat2, j); });
+    };
+    a.S1 = avg(0, 1);
+    a.DS = avg(1, 1);
+    a.S2 = avg(0, 2);
+    a.DS2 = avg(1, 2);
+    a.D2S2 = avg(2, 2);
+  }
   // F_k → βc and H_k → βD_k as d → ∞ (rotation invariance of the drawn W0).
   const double bc = mp.beta * mp.c;
   a.FS = bc * a.S1;

@@ -137,15 +137,18 @@ struct Channel {
   const PanelRule& panels;
 
   Local local(Eigen::Index i, const Eigen::VectorXd& x) const {
+    return local_at(n.kappa[i], n.mu0[i], n.mu1[i], n.ms2[i], x);
+  }
+  Local local_at(double kappa, double mu0, double mu1, double ms2, const Eigen::VectorXd& x) const {
     Local l{};
-    const double m1 = n.mu1[i] * n.mu1[i];
-    l.V = m1 * x[0] + n.ms2[i] * x[1];
-    l.Q = std::max(m1 * x[2] + n.ms2[i] * x[3], 1e-300);
+    const double m1 = mu1 * mu1;
+    l.V = m1 * x[0] + ms2 * x[1];
+    l.Q = std::max(m1 * x[2] + ms2 * x[3], 1e-300);
     l.sq = std::sqrt(l.Q);
-    const double M = n.mu1[i] * x[5];
-    l.yhat0 = n.mu0[i] * x[6] + n.mu1[i] * n.kappa[i] * x[4];
+    const double M = mu1 * x[5];
+    l.yhat0 = mu0 * x[6] + mu1 * kappa * x[4];
     const double v = std::max(1.0 - M * M / l.Q, 1e-14);
-    l.t0 = gamma * n.kappa[i];
+    l.t0 = gamma * kappa;
     l.t1 = rho * M / l.sq;
     l.tsd = std::sqrt(rho * rho * v + extra);
     l.rho = rho;
@@ -219,7 +222,12 @@ struct Channel {
   double misclassified(const Local& l) const {
     std::vector<double> kinks = breaks(l);
     kinks.push_back(-l.yhat0 / l.sq);
-    kinks.erase(std::remove_if(kinks.begin(), kinks.end(), [](double k) { return !(std::abs(k) < 40.0); }), kinks.end());
+    // gaussian_expectation always cuts at 0; near-coinciding cuts (ŷ0 ≈ 0, t0 ≈ 0) would leave
+    // segments too short for the double-exponential rule.
+    kinks.erase(std::remove_if(kinks.begin(), kinks.end(), [](double k) { return !(std::abs(k) < 40.0 && std::abs(k) > 1e-9); }),
+                kinks.end());
+    std::sort(kinks.begin(), kinks.end());
+    kinks.erase(std::unique(kinks.begin(), kinks.end(), [](double a, double b) { return b - a < 1e-9; }), kinks.end());
     return gaussian_expectation([&](double u) {
       double P, dP;
       label(l, l.yhat0 + l.sq * u > 0.0 ? -1.0 : 1.0, u, P, dP);
@@ -250,6 +258,16 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   const Mapping& mp = out.mapping;
   if (!(mp.c > 0.0) || !std::isfinite(mp.r) || !(std::abs(mp.gamma) <= 1.0))
     throw InvalidInput("mapping", "needs c > 0, finite r and |γ| ≤ 1");
+  if (spec.lambda == 0.0 && spec.loss != Loss::kSquare && spec.alpha < spec.beta) {
+    // n < p samples in general position are linearly separable: without a penalty the logistic
+    // norm diverges and the hinge minimisers form an unbounded set.  Reported, never a number.
+    out.summary.converged = false;
+    out.summary.reason = Termination::kDivergent;
+    out.summary.method = "sRF convex-loss state evolution";
+    out.summary.message = "no finite minimiser at lambda = 0: with n < p (alpha < beta) the training data are linearly "
+                          "separable and the readout norm diverges";
+    return out;
+  }
   const spiked::StudentNodes& n = cached_nodes(spec, mp);
   auto E = [&](const Eigen::ArrayXd& f) { return (n.weight * f).sum(); };
   if (E(n.mu1.square()) <= 1e-14)
@@ -268,6 +286,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
 
   // Channel side at every κ node, then the shared ℓ2 prior.  Conjugates are kept for the output.
   Eigen::Matrix<double, 6, 1> hats;
+  double bias_curvature = 0.0;
   auto channel_side = [&](const Eigen::VectorXd& x, double& bias_step) {
     double Vh1 = 0, Vh2 = 0, qh1 = 0, qh2 = 0, th = 0, ph = 0, g = 0, h = 0;
     for (Eigen::Index i = 0; i < nk; ++i) {
@@ -285,26 +304,36 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     hats << ap * Vh1, ap * Vh2, ap * qh1, ap * qh2, ap * th, ap * ph;
     // The all-ones direction is unpenalised at this order: m solves E_κ[μ0 E f] = 0 (a Newton
     // step in m per sweep; its derivative is −E_κ[μ0² A]).
+    bias_curvature = h;
     bias_step = has_bias && h > 0.0 ? g / h : 0.0;
   };
-  const FixedPointMap G = [&](const Eigen::VectorXd& x, Eigen::VectorXd& next) {
+  // The engine iterates y = x / unit: V ~ 1/λ, (τ, ψ) ~ α_p/λ and q ~ α_p/λ² as λ → ∞ or α → 0,
+  // and its stopping rule is absolute below 1, so unscaled small overlaps would stop at round-off.
+  const double a_scale = std::min(1.0, ap), l_scale = 1.0 / (1.0 + spec.lambda);
+  Eigen::VectorXd unit(7);
+  unit << l_scale, l_scale, a_scale * l_scale * l_scale, a_scale * l_scale * l_scale, a_scale * l_scale, a_scale * l_scale, 1.0;
+  Eigen::VectorXd xs(7);
+  const FixedPointMap G = [&](const Eigen::VectorXd& y, Eigen::VectorXd& next) {
     try {
+      xs = y.cwiseProduct(unit);
       double step = 0.0;
-      channel_side(x, step);
+      channel_side(xs, step);
       const spiked::PriorOverlaps o = spiked::l2_prior(averages(hats[0], hats[1]), hats[2], hats[3], hats[4], hats[5]);
-      next << o.V1, o.V2, o.q1, o.q2, o.tau, o.psi, has_bias ? x[6] + step : 0.0;
+      next << o.V1, o.V2, o.q1, o.q2, o.tau, o.psi, has_bias ? xs[6] + step : 0.0;
+      next = next.cwiseQuotient(unit);
     } catch (const std::exception&) {  // a non-finite integrand: let the engine back off
       next.setConstant(std::nan(""));
     }
   };
-  // V > 0, q > 0 and Cauchy–Schwarz ψ² ≤ q1 (ψ = aᵀWΠζ/√(pd), ‖ζ‖² = d).
+  // V > 0, q > 0 and Cauchy–Schwarz ψ² ≤ q1 (ψ = aᵀWΠζ/√(pd), ‖ζ‖² = d); invariant under the scaling.
   const Admissible physical = [](const Eigen::VectorXd& x) {
     return x.allFinite() && x[0] > 0.0 && x[1] > 0.0 && x[2] > 0.0 && x[3] > 0.0 && x[5] * x[5] < x[2] * (1.0 - 1e-12);
   };
   Eigen::VectorXd x(7);
   x << 1.0, 1.0, 0.5, 0.5, 0.0, 0.1, 0.0;
-  if (warm && warm->size() == 7 && physical(*warm)) x = *warm;
+  if (warm && warm->size() == 7 && physical(*warm)) x = warm->cwiseQuotient(unit);
   out.summary = solve_fixed_point(G, x, options, physical);
+  x = x.cwiseProduct(unit);
   out.summary.method = "sRF convex-loss state evolution: " + out.summary.method;
   out.V1 = x[0];
   out.V2 = x[1];
@@ -326,6 +355,15 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   if (warm) *warm = x;
   double step = 0.0;
   channel_side(x, step);
+  if (has_bias && !(bias_curvature > 1e-8 * E(n.mu0.square()))) {
+    // The bias equation E_κ[μ0 D] = 0 has no curvature on the κ nodes: the hinge channel's
+    // pinned band has collapsed between them (λ → ∞ or α → 0, Q(κ) → 0), so m is not determined
+    // by the discretised equations and the point is not reported.
+    out.summary.converged = false;
+    out.summary.reason = Termination::kNoBracket;
+    out.summary.message = "the bias m is not resolved by the kappa rule (hinge at very large lambda or very small alpha)";
+    return out;
+  }
   out.Vhat1 = hats[0];
   out.Vhat2 = hats[1];
   out.qhat1 = hats[2];
@@ -345,8 +383,27 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     const Eigen::Array2d t = channel.training(l);
     out.train_loss += w * t[0];
     out.train_error += w * t[1];
-    out.classification_error += w * channel.misclassified(l);
   }
+  // The classification error is not smooth in κ where the mean prediction ŷ0(κ) changes sign and
+  // Q(κ) is small (λ → ∞, α → 0: a step in κ), which a fixed Gauss–Hermite rule resolves only to
+  // ~1e-3: adaptive quadrature over κ, split where the tabulated ŷ0 changes sign.
+  const Activation sigma = make_activation(spec.activation, "activation");
+  std::vector<double> sign_changes;
+  for (Eigen::Index i = 0; i + 1 < nk; ++i) {
+    const double a = channel.local(i, x).yhat0, b = channel.local(i + 1, x).yhat0;
+    if ((a < 0.0) != (b < 0.0)) {
+      const double at = n.kappa[i] + (n.kappa[i + 1] - n.kappa[i]) * a / (a - b);
+      if (std::abs(at) < 40.0 && std::abs(at) > 1e-9) sign_changes.push_back(at);  // drops 0/0 when ŷ0 ≡ 0
+    }
+  }
+  std::sort(sign_changes.begin(), sign_changes.end());
+  sign_changes.erase(std::unique(sign_changes.begin(), sign_changes.end(), [](double a, double b) { return b - a < 1e-9; }),
+                     sign_changes.end());
+  out.classification_error = gaussian_expectation([&](double kappa) {
+    if (!(std::abs(kappa) < 40.0)) return 0.0;  // Gaussian weight below 1e-300
+    const GaussianMoments g = spiked::student_at(sigma, mp, kappa);
+    return channel.misclassified(channel.local_at(kappa, g.mean, g.slope, g.second, x));
+  }, 0.0, 1.0, sign_changes);
   for (double v : {out.test_error, out.train_error, out.train_loss, out.classification_error})
     if (!std::isfinite(v) || v < 0.0) {
       out.summary.converged = false;

@@ -29,6 +29,10 @@ struct StudentNodes {
 };
 StudentNodes student_nodes(const Activation& sigma, const Mapping& mapping, int nodes);
 
+/// The same coefficients at one κ (for adaptive quadrature over κ): mean μ0, slope μ1, and
+/// `second` holding μ*² = E σ² − μ0² − c μ1².
+GaussianMoments student_at(const Activation& sigma, const Mapping& mapping, double kappa);
+
 /// One drawn W0 and spike (the "conditional on this W0" spectrum): eigenvalues D_k of Ω = WΠWᵀ and
 /// the weights F_k = (p/d)(u_kᵀWv)², H_k = (p/d)(u_kᵀWζ)².
 struct SampledSpectrum {
