@@ -331,7 +331,17 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   };
   Eigen::VectorXd x(7);
   x << 1.0, 1.0, 0.5, 0.5, 0.0, 0.1, 0.0;
-  if (warm && warm->size() == 7 && physical(*warm)) x = warm->cwiseQuotient(unit);
+  if (warm && warm->size() == 7 && physical(*warm)) {
+    x = warm->cwiseQuotient(unit);
+  } else if (spec.loss != Loss::kSquare) {
+    // Cold start from the square-loss fixed point of the same point: the hinge iteration started
+    // far away can settle on a spurious fixed point where no sample is pinned (m unresolved).
+    Spec square = spec;
+    square.loss = Loss::kSquare;
+    Eigen::VectorXd start;
+    const Result r = solve(square, options, &mp, sampled, &start);
+    if (r.summary.converged && physical(start)) x = start.cwiseQuotient(unit);
+  }
   out.summary = solve_fixed_point(G, x, options, physical);
   x = x.cwiseProduct(unit);
   out.summary.method = "sRF convex-loss state evolution: " + out.summary.method;

@@ -13,7 +13,7 @@ from . import _rmtsolve
 
 __version__ = _rmtsolve.__version__
 __all__ = ["Table", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
-           "kernel_predict"]
+           "kernel_predict", "srf_class"]
 
 
 class Table(dict):
@@ -56,6 +56,16 @@ def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=
 def validate_suite(path, reduced=False):
     """Runs a validation suite file (validation/*.json)."""
     return Table(_rmtsolve.validate_suite(path, reduced))
+
+
+def srf_class(solver=None, **params):
+    """Classification after one gradient step (model ``srf-class``): logistic, hinge or square-loss
+    readout on the spiked random features of a two-layer network after one large step.
+
+        t = rmtsolve.srf_class(loss="logistic", eta="0:4:9", alpha=2)
+        t["eta"], t["classification_error"]
+    """
+    return curve("srf-class", solver=solver, **params)
 
 
 def models():

@@ -113,3 +113,12 @@ def test_kernel_predict_interpolates_and_flows():
     end = rmtsolve.kernel_predict(X, y, Xt, activation="erf", depth=2, b_std=0.2)
     np.testing.assert_allclose(flow["mean"][1], end["mean"][0], rtol=1e-6, atol=1e-8)
     assert flow["eta_max"] > 0
+
+
+def test_srf_class_per_model_function():
+    t = rmtsolve.srf_class(loss="hinge", eta=[0.0, 2.0], alpha=2.0)
+    c = rmtsolve.curve("srf-class", loss="hinge", eta=[0.0, 2.0], alpha=2.0)
+    np.testing.assert_allclose(t["classification_error"], c["classification_error"], rtol=1e-12)
+    assert t["classification_error"][1] < t["classification_error"][0]  # the step helps here
+    with pytest.raises(ValueError, match="loss"):
+        rmtsolve.srf_class(loss="huber")
