@@ -4,7 +4,6 @@
 #include <gsl/gsl_integration.h>
 
 #include <algorithm>
-#include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <memory>
 
@@ -18,8 +17,10 @@ namespace {
 
 using boost::math::constants::pi;
 
-double normal_cdf(double x) { return boost::math::cdf(boost::math::normal(), x); }
-double normal_pdf(double x) { return boost::math::pdf(boost::math::normal(), x); }
+// The label channel evaluates these ~10⁵ times per iteration: libm's erfc/exp in double (Boost's
+// normal distribution promotes to long double, which dominated the profile).
+double normal_cdf(double x) { return 0.5 * std::erfc(-x * boost::math::constants::one_div_root_two<double>()); }
+double normal_pdf(double x) { return boost::math::constants::one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
 
 void validate(const Spec& s) {
   auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
