@@ -70,8 +70,12 @@ void plot_table(const Model& model, const Table& t, const std::string& path) {
     size_t y, se;
   };
   std::vector<Series> lines, points;
-  for (const char* out : {"test_error", "train_error"}) {
-    const std::string name(out), pretty = name == "test_error" ? "test" : "train";
+  // A classifier (its first output is the classification error, e.g. srf-class) is plotted by it.
+  const bool classifier = !model.outputs().empty() && model.outputs().front() == "classification_error";
+  const std::vector<std::string> shown = classifier ? std::vector<std::string>{"classification_error"}
+                                                    : std::vector<std::string>{"test_error", "train_error"};
+  for (const std::string& name : shown) {
+    const std::string pretty = name == "test_error" ? "test" : name == "train_error" ? "train" : "classification";
     if (column(t, name) < t.columns.size()) lines.push_back({pretty + " (theory)", column(t, name), 0});
     if (column(t, name + "_theory") < t.columns.size()) lines.push_back({pretty + " (theory)", column(t, name + "_theory"), 0});
     if (column(t, name + "_mean") < t.columns.size())
@@ -92,7 +96,7 @@ void plot_table(const Model& model, const Table& t, const std::string& path) {
   script << (ext == ".svg" ? "set terminal svg size 800,560 dynamic enhanced font 'sans,12'\n"
                            : "set terminal pngcairo size 1000,700 enhanced font 'sans,12'\n");
   script << "set output " << quoted(path) << "\n";
-  script << "set xlabel " << quoted(symbol(x)) << "\nset ylabel \"error (mean squared)\"\n";
+  script << "set xlabel " << quoted(symbol(x)) << "\nset ylabel " << (classifier ? "\"classification error\"" : "\"error (mean squared)\"") << "\n";
   script << "set title " << quoted("rmtsolve " + model.name()) << " noenhanced\n";
   script << "set autoscale xfix\nset offsets graph 0.02, graph 0.02, 0, 0\n";
   script << "set key outside right top noenhanced\nset grid\nset datafile missing \"nan\"\n";
