@@ -283,6 +283,11 @@ TEST(SrfGlm, CliCurveAndBadInput) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
   }
+  const std::string svg = (std::filesystem::temp_directory_path() / ("srf_class_plot_" + std::to_string(::getpid()) + ".svg")).string();
+  const CliRun plotted = run_cli("curve srf-class --eta 0,1,2 --alpha 1 --plot " + svg);
+  EXPECT_EQ(plotted.status, 0) << plotted.err;
+  EXPECT_NE(slurp(svg).find("classification error"), std::string::npos);  // the classifier's own axis
+  std::filesystem::remove(svg);
   const CliRun sim = run_cli("simulate srf-class --network wrong --d 50 --seeds 2");
   EXPECT_EQ(sim.status, 2);
   EXPECT_NE(sim.err.find("network"), std::string::npos) << sim.err;
