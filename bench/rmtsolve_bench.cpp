@@ -130,6 +130,19 @@ void BM_SrfSevenVariable(benchmark::State& state) {
 }
 BENCHMARK(BM_SrfSevenVariable)->Arg(0)->Arg(1)->Arg(2)->ArgName("scheme")->Unit(benchmark::kMillisecond);
 
+// A 100-point η̃ sweep of the classification model (srf-class) at α = 2: logistic (range 0 = 0)
+// or hinge (1) readout, warm-started along the sweep.
+void BM_SrfClassCurve100(benchmark::State& state) {
+  const Model& model = find_model("srf-class");
+  SweepSpec spec;
+  for (int i = 0; i < 100; ++i) spec.grids["eta"].push_back(0.04 * i);
+  spec.grids["alpha"] = {2.0};
+  spec.texts["loss"] = state.range(0) ? "hinge" : "logistic";
+  for (auto _ : state) benchmark::DoNotOptimize(run_curve(model, spec, {}).table.rows.size());
+  state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_SrfClassCurve100)->Arg(0)->Arg(1)->ArgName("hinge")->Unit(benchmark::kMillisecond);
+
 // A 100-point α sweep of a depth-3 tanh network: seed-free chain (range 0 = 0), or one drawn
 // network at d = range 0 (per-neuron linearisation and one eigen-decomposition per point).
 void BM_DeepCurve100(benchmark::State& state) {

@@ -12,6 +12,7 @@
 #include "equations/nfa/nfa.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
+#include "equations/srf_glm/srf_glm.hpp"
 #include "rmtsolve/error.hpp"
 
 namespace rmtsolve {
@@ -22,6 +23,9 @@ std::vector<mc::Estimate> Model::simulate(const Point&, const SimulationOptions&
 
 PlotHint Model::plot_hint(const Point&) const {
   const auto out = outputs();
+  // A classifier (its first output is the classification error, e.g. srf-class) is plotted by it.
+  if (!out.empty() && out.front() == "classification_error")
+    return {{{{"classification_error"}, "test classification error P(sign ŷ ≠ y)"}}};
   if (std::find(out.begin(), out.end(), "test_error") != out.end())
     return {{{{"test_error", "train_error"}, "error (mean squared)"}}};
   return {{{{out.front()}, out.front()}}};
@@ -60,6 +64,7 @@ const std::vector<std::unique_ptr<Model>>& models() {
     v.push_back(rf_ridge::make_model());
     v.push_back(gcm::make_model());
     v.push_back(srf::make_model());
+    v.push_back(srf_glm::make_model());
     v.push_back(deep_rf::make_model());
     v.push_back(kernels::make_model());
     v.push_back(krr::make_model());

@@ -109,6 +109,10 @@ Prox proximal(Loss loss, double y, double omega, double V) {
         return std::make_pair(z - omega - V * y * s, 1.0 + V * s * (1.0 - s));
       };
       const double lo = std::min(omega, omega + V * y), hi = std::max(omega, omega + V * y);
+      if (V <= 1e-12 * std::max(1.0, std::abs(omega))) {  // bracket below round-off: first order in V
+        const double s = sigmoid(-y * omega), z = omega + V * y * s;
+        return {z, 1.0 / (1.0 + V * s * (1.0 - s))};
+      }
       boost::uintmax_t iterations = 100;
       const double z = boost::math::tools::newton_raphson_iterate(g, 0.5 * (lo + hi), lo, hi, 50, iterations);
       const double s = sigmoid(-y * z);

@@ -25,22 +25,16 @@ void validate(const Spec& s) {
   if (s.kappa_nodes < 4 || s.kappa_nodes > 1000) throw InvalidInput("kappa-nodes", "must be in 4..1000");
 }
 
-// Conditional Gaussian-equivalence coefficients and target moments at the κ nodes (docs/theory/srf.md §2.1).
-struct Nodes {
-  Eigen::ArrayXd weight, kappa, mu0, mu1, ms2, h0, h1, h2;
+// Conditional Gaussian-equivalence coefficients (shared with srf_glm) and the target's conditional
+// moments at the κ nodes (docs/theory/srf.md §2.1).
+struct Nodes : spiked::StudentNodes {
+  Eigen::ArrayXd h0, h1, h2;
 };
 
 Nodes tabulate(const Activation& sigma, const Activation& link, const Mapping& mp, double noise, int n) {
-  const GaussHermiteRule rule = gauss_hermite(n);
-  Nodes t{rule.weight.array(), rule.node.array(), Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n),
-          Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n)};
-  const double s = std::sqrt(mp.c), rho = std::sqrt(std::max(0.0, 1.0 - mp.gamma * mp.gamma));
-  GaussianMoments student{};
+  Nodes t{spiked::student_nodes(sigma, mp, n), Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n)};
+  const double rho = std::sqrt(std::max(0.0, 1.0 - mp.gamma * mp.gamma));
   for (int i = 0; i < n; ++i) {
-    if (i == 0 || mp.r != 0.0) student = gaussian_moments(sigma, mp.r * t.kappa[i], s);
-    t.mu0[i] = student.mean;
-    t.mu1[i] = student.slope;
-    t.ms2[i] = std::max(0.0, student.second - student.mean * student.mean - mp.c * student.slope * student.slope);
     const double centre = mp.gamma * t.kappa[i];
     if (rho > 0.0) {
       const GaussianMoments y = gaussian_moments(link, centre, rho);
@@ -77,43 +71,9 @@ const Nodes& cached_nodes(const Spec& spec, const Mapping& mp) {
   return last.table;
 }
 
-// Averages over the spectrum of Ω with weights F (spike) and H (target's orthogonal part), at
-// S = λ + V̂1 D + V̂2 (docs/theory/srf.md §2.3).
-struct Averages {
-  double S1, DS, FS, HS, S2, DS2, D2S2, FS2, DFS2, HS2, DHS2;
-};
-
-Averages seed_free_averages(const MarchenkoPastur& mp, double Vhat1, double Vhat2, double lambda) {
-  const double t = (lambda + Vhat2) / Vhat1;
-  const double g = mp.stieltjes(-t), dg = mp.stieltjes_derivative(-t, g);
-  const double v1 = 1.0 / Vhat1, v2 = v1 * v1;
-  Averages a{};
-  a.S1 = g * v1;
-  a.DS = (1.0 - t * g) * v1;
-  a.S2 = dg * v2;
-  a.DS2 = (g - t * dg) * v2;
-  a.D2S2 = (1.0 - 2.0 * t * g + t * t * dg) * v2;
-  // F_k → βc and H_k → βD_k as d → ∞ (docs/theory/srf.md §2.2).
-  const double bc = mp.beta * mp.c;
-  a.FS = bc * a.S1;
-  a.FS2 = bc * a.S2;
-  a.DFS2 = bc * a.DS2;
-  a.HS = mp.beta * a.DS;
-  a.HS2 = mp.beta * a.DS2;
-  a.DHS2 = mp.beta * a.D2S2;
-  return a;
-}
-
-Averages sampled_averages(const SampledSpectrum& s, double Vhat1, double Vhat2, double lambda) {
-  const auto D = s.D.array(), F = s.F.array(), H = s.H.array();
-  const auto inv = 1.0 / (lambda + Vhat1 * D + Vhat2);
-  const auto inv2 = inv.square();
-  const double p = static_cast<double>(s.D.size());
-  return {inv.sum() / p,          (D * inv).sum() / p,     (F * inv).sum() / p,
-          (H * inv).sum() / p,    inv2.sum() / p,          (D * inv2).sum() / p,
-          (D * D * inv2).sum() / p, (F * inv2).sum() / p,  (D * F * inv2).sum() / p,
-          (H * inv2).sum() / p,   (D * H * inv2).sum() / p};
-}
+using Averages = spiked::SpectralAverages;
+using spiked::sampled_averages;
+using spiked::seed_free_averages;
 
 // Test and train error from the order parameters (docs/theory/srf.md §2.4), conditionally on κ then averaged.
 void set_errors(const Nodes& n, const Eigen::ArrayXd& w, Result& out) {
@@ -140,46 +100,14 @@ Mapping map_network(const Spec& spec) {
   validate(spec);
   const Activation sigma = make_activation(spec.activation, "activation");
   const Activation link = make_activation(spec.target, "target");
-  Mapping m;
-  if (spec.alpha0 == 0.0 || spec.eta == 0.0) return m;  // no step: plain random features
-  if (!sigma.df) throw InvalidInput("activation", "'" + sigma.name + "' has no derivative: the gradient step needs σ'");
-  const GaussianMoments st = gaussian_moments(sigma, 0.0, 1.0), y = gaussian_moments(link, 0.0, 1.0);
-  const double mu1 = st.slope;
-  const double var_dsigma = gaussian_expectation([&](double z) { return std::pow(sigma.df(z) - mu1, 2); }, 0.0, 1.0, sigma.kinks);
-  // Residual y − f0 at initialisation: mean E y − μ0^σ, second moment A (docs/theory/srf.md §1.3).
-  double shrink = 1.0;
-  double A = y.second + spec.noise;
-  if (spec.shrink_correction) {
-    const double centre = y.mean - st.mean;
-    A = y.second + spec.noise - 2.0 * y.mean * st.mean + st.mean * st.mean;
-    const double z_dsigma = gaussian_expectation([&](double z) { return z * sigma.df(z); }, 0.0, 1.0, sigma.kinks);
-    shrink = 1.0 + spec.eta * centre * z_dsigma;
-  }
-  const double norm = std::sqrt(y.slope * y.slope + A / spec.alpha0);
-  m.r = spec.eta * mu1 * norm;
-  m.gamma = norm > 0.0 ? y.slope / norm : 0.0;
-  m.c = shrink * shrink + spec.eta * spec.eta * A * var_dsigma / spec.alpha0;
+  if (spec.alpha0 == 0.0 || spec.eta == 0.0) return {};  // no step: plain random features
+  GaussianMoments y = gaussian_moments(link, 0.0, 1.0);
+  y.second += spec.noise;
+  const Mapping m = spiked::map_one_step(sigma, y, spec.alpha0, spec.eta, spec.shrink_correction);
   // An overflow here would surface later as a bare "variance" error: name the flag that caused it.
   if (!std::isfinite(m.r) || !std::isfinite(m.c))
     throw InvalidInput("eta", "too large: the spike strength r or the bulk variance c of the trained features overflows");
   return m;
-}
-
-SampledSpectrum sample_spectrum(int d, int p, double c, std::mt19937_64& rng) {
-  if (d < 2 || p < 1) throw InvalidInput("d", "sampled spectrum needs d ≥ 2 and p ≥ 1");
-  const Eigen::MatrixXd W = std::sqrt(c) * mc::unit_rows(p, d, rng);
-  Eigen::VectorXd v = mc::gaussian_matrix(d, 1, rng);
-  v *= std::sqrt(double(d)) / v.norm();
-  Eigen::VectorXd zeta = mc::gaussian_matrix(d, 1, rng);
-  zeta -= v * (v.dot(zeta) / d);
-  zeta *= std::sqrt(double(d)) / zeta.norm();
-  const Eigen::MatrixXd WP = W - (W * v) * v.transpose() / d;  // WΠ
-  const SymmetricEigen eig = symmetric_eigen(WP * W.transpose());
-  SampledSpectrum s;
-  s.D = eig.values.cwiseMax(0.0);
-  s.F = (double(p) / d) * (eig.vectors.transpose() * (W * v)).array().square().matrix();
-  s.H = (double(p) / d) * (eig.vectors.transpose() * (W * zeta)).array().square().matrix();
-  return s;
 }
 
 Result solve(const Spec& spec, const SolverOptions& options, const Mapping* given, const SampledSpectrum* sampled,

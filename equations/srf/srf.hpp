@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 
+#include "rmtsolve/spiked_features.hpp"
 #include "rmtsolve/summary.hpp"
 
 namespace rmtsolve {
@@ -30,19 +31,13 @@ struct Spec {
 };
 
 /// The spiked random-features parameters the network maps to (docs/theory/srf.md §1.3).
-struct Mapping {
-  double r = 0.0;      // spike strength
-  double c = 1.0;      // bulk variance
-  double gamma = 0.0;  // cosine between spike and target direction
-};
+using Mapping = spiked::Mapping;
 Mapping map_network(const Spec& spec);
 
 /// Eigen-decomposed sampled spectrum (docs/theory/srf.md §2.2) for "conditional on this W0" comparisons:
 /// D_k eigenvalues of Ω = WΠWᵀ, F_k = (p/d)(u_kᵀWv)², H_k = (p/d)(u_kᵀWζ)².
-struct SampledSpectrum {
-  Eigen::VectorXd D, F, H;
-};
-SampledSpectrum sample_spectrum(int d, int p, double c, std::mt19937_64& rng);
+using SampledSpectrum = spiked::SampledSpectrum;
+using spiked::sample_spectrum;
 
 struct Result {
   double test_error = 0.0, train_error = 0.0;

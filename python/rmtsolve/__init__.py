@@ -41,7 +41,7 @@ def _check_numpy_abi():
 
 _check_numpy_abi()
 __all__ = ["Table", "ConvergenceWarning", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
-           "kernel_predict"]
+           "kernel_predict", "srf_class"]
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -309,6 +309,16 @@ def validate_suite(path, reduced=False):
     table = Table(_rmtsolve.validate_suite(_suite_path(path), reduced))
     table.metadata["suite"] = _suite_path(path)
     return table
+
+
+def srf_class(solver=None, **params):
+    """Classification after one gradient step (model ``srf-class``): logistic, hinge or square-loss
+    readout on the spiked random features of a two-layer network after one large step.
+
+        t = rmtsolve.srf_class(loss="logistic", eta="0:4:9", alpha=2)
+        t["eta"], t["classification_error"]
+    """
+    return curve("srf-class", solver=solver, **params)
 
 
 def models():

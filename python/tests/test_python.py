@@ -304,3 +304,12 @@ def test_kernel_functions_name_bad_arguments():
     k = rmtsolve.kernels(x)  # still works: a kernel matrix is symmetric with positive diagonal
     np.testing.assert_allclose(k["nngp"], k["nngp"].T, rtol=1e-12)
     assert np.all(np.diag(k["ntk"]) > 0)
+
+
+def test_srf_class_per_model_function():
+    t = rmtsolve.srf_class(loss="hinge", eta=[0.0, 2.0], alpha=2.0)
+    c = rmtsolve.curve("srf-class", loss="hinge", eta=[0.0, 2.0], alpha=2.0)
+    np.testing.assert_allclose(t["classification_error"], c["classification_error"], rtol=1e-12)
+    assert t["classification_error"][1] < t["classification_error"][0]  # the step helps here
+    with pytest.raises(ValueError, match="loss"):
+        rmtsolve.srf_class(loss="huber")

@@ -24,7 +24,8 @@ FeatureMap scaled_features(const Activation& sigma, const Eigen::MatrixXd& W, do
 ReadoutData sample_one_step_network(const OneStepSample& s, std::mt19937_64& rng) {
   if (!s.sigma.df) throw InvalidInput("activation", "the gradient step needs a differentiable activation");
   Eigen::MatrixXd W = unit_rows(s.p, s.d, rng);
-  const Teacher teacher{&s.link, random_direction(s.d, rng), s.noise};
+  Teacher teacher{&s.link, random_direction(s.d, rng), s.noise};
+  teacher.noise_inside = s.noise_inside;
   if (s.n0 > 0 && s.eta != 0.0) {
     const Eigen::MatrixXd X0 = gaussian_matrix(s.n0, s.d, rng);
     const Eigen::VectorXd y0 = teacher.labels(X0, rng);
@@ -51,7 +52,8 @@ ReadoutData sample_spiked_features(const SpikedSample& s, std::mt19937_64& rng) 
   zeta -= v * (v.dot(zeta) / s.d);
   zeta *= std::sqrt(static_cast<double>(s.d)) / zeta.norm();
   const double rho = std::sqrt(std::max(0.0, 1.0 - s.gamma * s.gamma));
-  const Teacher teacher{&s.link, s.gamma * v + rho * zeta, s.noise};
+  Teacher teacher{&s.link, s.gamma * v + rho * zeta, s.noise};
+  teacher.noise_inside = s.noise_inside;
   return draw_readout_data(scaled_features(s.sigma, W, s.r, &v), teacher, s.d, s.n, s.n_test, rng);
 }
 

@@ -1,0 +1,427 @@
+#include "srf_glm.hpp"
+
+#include <boost/math/constants/constants.hpp>
+#include <gsl/gsl_integration.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/fixed_point.hpp"
+#include "rmtsolve/gauss_hermite.hpp"
+#include "rmtsolve/gaussian.hpp"
+
+namespace rmtsolve::srf_glm {
+namespace {
+
+using boost::math::constants::pi;
+
+// The label channel evaluates these ~10⁵ times per iteration: libm's erfc/exp in double (Boost's
+// normal distribution promotes to long double, which dominated the profile).
+double normal_cdf(double x) { return 0.5 * std::erfc(-x * boost::math::constants::one_div_root_two<double>()); }
+double normal_pdf(double x) { return boost::math::constants::one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
+
+void validate(const Spec& s) {
+  auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+  auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
+  if (!positive(s.alpha)) throw InvalidInput("alpha", "readout batch n/d must be positive and finite");
+  if (!positive(s.beta)) throw InvalidInput("beta", "width p/d must be positive and finite");
+  if (!non_negative(s.alpha0)) throw InvalidInput("alpha0", "first-step batch n0/d must be non-negative and finite");
+  if (!non_negative(s.eta)) throw InvalidInput("eta", "step size must be non-negative and finite");
+  if (!non_negative(s.lambda)) throw InvalidInput("lambda", "penalty must be non-negative and finite");
+  if (!non_negative(s.noise)) throw InvalidInput("noise", "noise variance must be non-negative and finite");
+  if (s.teacher == gcm::Teacher::kLinear)
+    throw InvalidInput("teacher", "srf-class classifies ±1 labels (sign or probit); regression targets are the srf model");
+  if (s.teacher == gcm::Teacher::kSign && s.noise > 0.0)
+    throw InvalidInput("noise", "the sign teacher is noiseless; use --teacher probit for label noise");
+  if (s.kappa_nodes < 4 || s.kappa_nodes > 1000) throw InvalidInput("kappa-nodes", "must be in 4..1000");
+  if (s.field_nodes < 4 || s.field_nodes > 1000) throw InvalidInput("field-nodes", "must be in 4..1000");
+}
+
+// The student's coefficients at the κ nodes: depend on (σ, r, c, nodes) only, so a sweep over α,
+// β, λ or the loss tabulates them once per thread.
+const spiked::StudentNodes& cached_nodes(const Spec& spec, const Mapping& mp) {
+  struct Entry {
+    std::string activation;
+    double r = 0, c = 0;
+    int nodes = 0;
+    spiked::StudentNodes table;
+    bool valid = false;
+  };
+  thread_local Entry last;
+  if (!(last.valid && last.activation == spec.activation && last.r == mp.r && last.c == mp.c && last.nodes == spec.kappa_nodes)) {
+    last.valid = false;  // stays invalid if the tabulation throws
+    last.table = spiked::student_nodes(make_activation(spec.activation, "activation"), mp, spec.kappa_nodes);
+    last = Entry{spec.activation, mp.r, mp.c, spec.kappa_nodes, std::move(last.table), true};
+  }
+  return last.table;
+}
+
+const GaussHermiteRule& cached_rule(int n) {
+  thread_local GaussHermiteRule rule;
+  if (rule.node.size() != n) rule = gauss_hermite(n);
+  return rule;
+}
+
+// The channel quantities of one label at one field value, in forms that stay exact as V → 0 (in
+// the κ tails of a saturating σ, μ1(κ) and μ*(κ) and hence V underflow): f = (z − ω)/V = −∂ℓ(y, z)
+// at the proximal point z, and a = −∂f/∂ω = (1 − ∂z/∂ω)/V.
+struct ProxTerms {
+  double z, f, a;
+};
+ProxTerms prox_terms(Loss loss, double y, double omega, double V) {
+  switch (loss) {
+    case Loss::kSquare: return {(omega + V * y) / (1.0 + V), (y - omega) / (1.0 + V), 1.0 / (1.0 + V)};
+    case Loss::kLogistic: {
+      const double z = gcm::proximal(loss, y, omega, V).z;
+      const double s = 1.0 - 1.0 / (1.0 + std::exp(-y * z));  // σ(−yz) = 1 − σ(yz)
+      const double s1 = s * (1.0 - s);
+      return {z, y * s, s1 / (1.0 + V * s1)};
+    }
+    case Loss::kHinge: {
+      const gcm::Prox p = gcm::proximal(loss, y, omega, V);
+      if (p.dz == 0.0) return {p.z, (y - omega) / V, 1.0 / V};  // pinned at y z = 1 (needs V > 0)
+      return {p.z, y * omega >= 1.0 ? 0.0 : y, 0.0};
+    }
+  }
+  return {};
+}
+
+// Composite Gauss–Legendre over u ∈ [−L, L] (the Gaussian weight is below 1e-27 outside) with
+// unit panels, extra panel ends at the integrand's breaks: the hinge channel is only piecewise
+// smooth in u, and the label probability switches over a width that can be far below 1.
+class PanelRule {
+ public:
+  explicit PanelRule(int points) : table_(gsl_integration_glfixed_table_alloc(points), gsl_integration_glfixed_table_free) {}
+  template <int K, class F>
+  Eigen::Array<double, K, 1> expect(std::vector<double> breaks, F&& terms) const {
+    constexpr double L = 11.0;
+    for (int k = -static_cast<int>(L); k <= static_cast<int>(L); ++k) breaks.push_back(k);
+    breaks.erase(std::remove_if(breaks.begin(), breaks.end(), [](double b) { return !(std::abs(b) <= L); }), breaks.end());
+    std::sort(breaks.begin(), breaks.end());
+    Eigen::Array<double, K, 1> total = Eigen::Array<double, K, 1>::Zero();
+    for (size_t j = 0; j + 1 < breaks.size(); ++j) {
+      const double a = breaks[j], b = breaks[j + 1];
+      if (b - a < 1e-14) continue;
+      for (size_t i = 0; i < table_->n; ++i) {
+        double u = 0.0, w = 0.0;
+        gsl_integration_glfixed_point(a, b, i, &u, &w, table_.get());
+        total += (w * std::exp(-0.5 * u * u) * boost::math::constants::one_div_root_two_pi<double>()) * terms(u);
+      }
+    }
+    return total;
+  }
+
+ private:
+  std::unique_ptr<gsl_integration_glfixed_table, decltype(&gsl_integration_glfixed_table_free)> table_;
+};
+
+const PanelRule& cached_panels() {
+  thread_local const PanelRule rule(12);
+  return rule;
+}
+
+// Conditionally on κ the readout's field is ω = ŷ0 + √Q u (u ~ N(0,1)) and the label field
+// t = γκ + ρξ (+ √Δ ε for probit) has, given u, mean γκ + ρ(M/√Q)u and variance ρ²(1 − M²/Q) + Δ.
+struct Local {
+  double V, Q, sq, yhat0;
+  double t0, t1, tsd;  // label-field mean t0 + t1 u and standard deviation, given u
+  double rho;
+};
+
+struct Channel {
+  const Spec& spec;
+  const spiked::StudentNodes& n;
+  double gamma, rho, extra;  // extra: Δ inside the sign (probit), 0 for sign
+  const GaussHermiteRule& rule;
+  const PanelRule& panels;
+
+  Local local(Eigen::Index i, const Eigen::VectorXd& x) const {
+    return local_at(n.kappa[i], n.mu0[i], n.mu1[i], n.ms2[i], x);
+  }
+  Local local_at(double kappa, double mu0, double mu1, double ms2, const Eigen::VectorXd& x) const {
+    Local l{};
+    const double m1 = mu1 * mu1;
+    l.V = m1 * x[0] + ms2 * x[1];
+    l.Q = std::max(m1 * x[2] + ms2 * x[3], 1e-300);
+    l.sq = std::sqrt(l.Q);
+    const double M = mu1 * x[5];
+    l.yhat0 = mu0 * x[6] + mu1 * kappa * x[4];
+    const double v = std::max(1.0 - M * M / l.Q, 1e-14);
+    l.t0 = gamma * kappa;
+    l.t1 = rho * M / l.sq;
+    l.tsd = std::sqrt(rho * rho * v + extra);
+    l.rho = rho;
+    return l;
+  }
+  // P(y | u) and its derivative in the mean of ξ.
+  static void label(const Local& l, double y, double u, double& P, double& dP) {
+    const double mean = l.t0 + l.t1 * u;
+    if (l.tsd > 0.0) {
+      P = normal_cdf(y * mean / l.tsd);
+      dP = y * l.rho * normal_pdf(mean / l.tsd) / l.tsd;
+    } else {  // γ = 1, noiseless: the label is sign(κ)
+      P = y * mean > 0.0 ? 1.0 : (mean == 0.0 ? 0.5 : 0.0);
+      dP = 0.0;
+    }
+  }
+  // Points in u where the integrand is not smooth (hinge prox branches) or steep (label switch).
+  std::vector<double> breaks(const Local& l) const {
+    std::vector<double> k;
+    if (spec.loss == Loss::kHinge)
+      for (double y : {-1.0, 1.0})
+        for (double margin : {1.0, 1.0 - l.V}) k.push_back((y * margin - l.yhat0) / l.sq);
+    if (l.t1 != 0.0) {
+      const double centre = -l.t0 / l.t1, width = l.tsd / std::abs(l.t1);
+      k.push_back(centre);
+      for (double f : {0.5, 1.0, 2.0, 4.0, 8.0}) {
+        k.push_back(centre - f * width);
+        k.push_back(centre + f * width);
+      }
+    }
+    return k;
+  }
+  // E_u of an array-valued integrand: Gauss–Hermite for smooth losses, adaptive quadrature split at
+  // the breaks for the hinge (piecewise smooth in u).
+  template <int K, class F>
+  Eigen::Array<double, K, 1> expect(const Local& l, F&& terms) const {
+    if (spec.loss == Loss::kHinge) return panels.expect<K>(breaks(l), terms);
+    Eigen::Array<double, K, 1> total = Eigen::Array<double, K, 1>::Zero();
+    for (Eigen::Index j = 0; j < rule.node.size(); ++j) total += rule.weight[j] * terms(rule.node[j]);
+    return total;
+  }
+  // (A, B, C, D) = E_u Σ_y of (P(1 − ∂z/∂ω)/V, P f², ∂P f, P f), f = (prox(ω) − ω)/V.
+  Eigen::Array4d moments(const Local& l) const {
+    return expect<4>(l, [&](double u) {
+      const double omega = l.yhat0 + l.sq * u;
+      Eigen::Array4d t = Eigen::Array4d::Zero();
+      for (double y : {-1.0, 1.0}) {
+        const ProxTerms p = prox_terms(spec.loss, y, omega, l.V);
+        double P, dP;
+        label(l, y, u, P, dP);
+        t += Eigen::Array4d(P * p.a, P * p.f * p.f, dP * p.f, P * p.f);
+      }
+      return t;
+    });
+  }
+  // Training averages (loss, squared error) at the fixed point: ŷ = prox(ω) on the training set.
+  Eigen::Array2d training(const Local& l) const {
+    return expect<2>(l, [&](double u) {
+      const double omega = l.yhat0 + l.sq * u;
+      Eigen::Array2d t = Eigen::Array2d::Zero();
+      for (double y : {-1.0, 1.0}) {
+        const double z = prox_terms(spec.loss, y, omega, l.V).z;
+        double P, dP;
+        label(l, y, u, P, dP);
+        t += P * Eigen::Array2d(loss_value(spec.loss, y, z), (y - z) * (y - z));
+      }
+      return t;
+    });
+  }
+  // P(sign ŷ ≠ y | κ) on fresh data: the fresh field is ŷ0 + √Q u with the same label law.
+  double misclassified(const Local& l) const {
+    std::vector<double> kinks = breaks(l);
+    kinks.push_back(-l.yhat0 / l.sq);
+    // gaussian_expectation always cuts at 0; near-coinciding cuts (ŷ0 ≈ 0, t0 ≈ 0) would leave
+    // segments too short for the double-exponential rule.
+    kinks.erase(std::remove_if(kinks.begin(), kinks.end(), [](double k) { return !(std::abs(k) < 40.0 && std::abs(k) > 1e-9); }),
+                kinks.end());
+    std::sort(kinks.begin(), kinks.end());
+    kinks.erase(std::unique(kinks.begin(), kinks.end(), [](double a, double b) { return b - a < 1e-9; }), kinks.end());
+    return gaussian_expectation([&](double u) {
+      double P, dP;
+      label(l, l.yhat0 + l.sq * u > 0.0 ? -1.0 : 1.0, u, P, dP);
+      return P;
+    }, 0.0, 1.0, kinks);
+  }
+};
+
+}  // namespace
+
+Mapping map_network(const Spec& spec) {
+  validate(spec);
+  const Activation sigma = make_activation(spec.activation, "activation");
+  if (spec.alpha0 == 0.0 || spec.eta == 0.0) return {};
+  const double noise = spec.teacher == gcm::Teacher::kProbit ? spec.noise : 0.0;
+  GaussianMoments labels;
+  labels.mean = 0.0;
+  labels.slope = std::sqrt(2.0 / (pi<double>() * (1.0 + noise)));  // E[s sign(s + √Δ ε)]
+  labels.second = 1.0;
+  return spiked::map_one_step(sigma, labels, spec.alpha0, spec.eta, spec.shrink_correction);
+}
+
+Result solve(const Spec& spec, const SolverOptions& options, const Mapping* given, const spiked::SampledSpectrum* sampled,
+             Eigen::VectorXd* warm) {
+  validate(spec);
+  Result out;
+  out.mapping = given ? *given : map_network(spec);
+  const Mapping& mp = out.mapping;
+  if (!(mp.c > 0.0) || !std::isfinite(mp.r) || !(std::abs(mp.gamma) <= 1.0))
+    throw InvalidInput("mapping", "needs c > 0, finite r and |γ| ≤ 1");
+  if (spec.lambda == 0.0 && spec.loss != Loss::kSquare && spec.alpha < spec.beta) {
+    // n < p samples in general position are linearly separable: without a penalty the logistic
+    // norm diverges and the hinge minimisers form an unbounded set.  Reported, never a number.
+    out.summary.converged = false;
+    out.summary.reason = Termination::kDivergent;
+    out.summary.method = "sRF convex-loss state evolution";
+    out.summary.message = "no finite minimiser at lambda = 0: with n < p (alpha < beta) the training data are linearly "
+                          "separable and the readout norm diverges";
+    return out;
+  }
+  const spiked::StudentNodes& n = cached_nodes(spec, mp);
+  auto E = [&](const Eigen::ArrayXd& f) { return (n.weight * f).sum(); };
+  if (E(n.mu1.square()) <= 1e-14)
+    throw InvalidInput("activation", "σ has no linear component at this (r, c): the equations degenerate");
+  const bool has_bias = E(n.mu0.square()) > 1e-14 * E(n.mu1.square());
+  const double ap = spec.alpha / spec.beta;  // α_p = n/p
+  const MarchenkoPastur law{mp.c, spec.beta};
+  auto averages = [&](double Vhat1, double Vhat2) {
+    return sampled ? spiked::sampled_averages(*sampled, Vhat1, Vhat2, spec.lambda)
+                   : spiked::seed_free_averages(law, Vhat1, Vhat2, spec.lambda);
+  };
+  const double rho = std::sqrt(std::max(0.0, 1.0 - mp.gamma * mp.gamma));
+  const Channel channel{spec, n, mp.gamma, rho, spec.teacher == gcm::Teacher::kProbit ? spec.noise : 0.0,
+                        cached_rule(spec.field_nodes), cached_panels()};
+  const Eigen::Index nk = n.weight.size();
+
+  // Channel side at every κ node, then the shared ℓ2 prior.  Conjugates are kept for the output.
+  Eigen::Matrix<double, 6, 1> hats;
+  double bias_curvature = 0.0;
+  auto channel_side = [&](const Eigen::VectorXd& x, double& bias_step) {
+    double Vh1 = 0, Vh2 = 0, qh1 = 0, qh2 = 0, th = 0, ph = 0, g = 0, h = 0;
+    for (Eigen::Index i = 0; i < nk; ++i) {
+      const Eigen::Array4d a = channel.moments(channel.local(i, x));
+      const double w = n.weight[i], m1 = n.mu1[i] * n.mu1[i];
+      Vh1 += w * m1 * a[0];
+      Vh2 += w * n.ms2[i] * a[0];
+      qh1 += w * m1 * a[1];
+      qh2 += w * n.ms2[i] * a[1];
+      ph += w * n.mu1[i] * a[2];
+      th += w * n.kappa[i] * n.mu1[i] * a[3];
+      g += w * n.mu0[i] * a[3];
+      h += w * n.mu0[i] * n.mu0[i] * a[0];
+    }
+    hats << ap * Vh1, ap * Vh2, ap * qh1, ap * qh2, ap * th, ap * ph;
+    // The all-ones direction is unpenalised at this order: m solves E_κ[μ0 E f] = 0 (a Newton
+    // step in m per sweep; its derivative is −E_κ[μ0² A]).
+    bias_curvature = h;
+    bias_step = has_bias && h > 0.0 ? g / h : 0.0;
+  };
+  // The engine iterates y = x / unit: V ~ 1/λ, (τ, ψ) ~ α_p/λ and q ~ α_p/λ² as λ → ∞ or α → 0,
+  // and its stopping rule is absolute below 1, so unscaled small overlaps would stop at round-off.
+  const double a_scale = std::min(1.0, ap), l_scale = 1.0 / (1.0 + spec.lambda);
+  Eigen::VectorXd unit(7);
+  unit << l_scale, l_scale, a_scale * l_scale * l_scale, a_scale * l_scale * l_scale, a_scale * l_scale, a_scale * l_scale, 1.0;
+  Eigen::VectorXd xs(7);
+  const FixedPointMap G = [&](const Eigen::VectorXd& y, Eigen::VectorXd& next) {
+    try {
+      xs = y.cwiseProduct(unit);
+      double step = 0.0;
+      channel_side(xs, step);
+      const spiked::PriorOverlaps o = spiked::l2_prior(averages(hats[0], hats[1]), hats[2], hats[3], hats[4], hats[5]);
+      next << o.V1, o.V2, o.q1, o.q2, o.tau, o.psi, has_bias ? xs[6] + step : 0.0;
+      next = next.cwiseQuotient(unit);
+    } catch (const std::exception&) {  // a non-finite integrand: let the engine back off
+      next.setConstant(std::nan(""));
+    }
+  };
+  // V > 0, q > 0 and Cauchy–Schwarz ψ² ≤ q1 (ψ = aᵀWΠζ/√(pd), ‖ζ‖² = d); invariant under the scaling.
+  const Admissible physical = [](const Eigen::VectorXd& x) {
+    return x.allFinite() && x[0] > 0.0 && x[1] > 0.0 && x[2] > 0.0 && x[3] > 0.0 && x[5] * x[5] < x[2] * (1.0 - 1e-12);
+  };
+  Eigen::VectorXd x(7);
+  x << 1.0, 1.0, 0.5, 0.5, 0.0, 0.1, 0.0;
+  if (warm && warm->size() == 7 && physical(*warm)) {
+    x = warm->cwiseQuotient(unit);
+  } else if (spec.loss != Loss::kSquare) {
+    // Cold start from the square-loss fixed point of the same point: the hinge iteration started
+    // far away can settle on a spurious fixed point where no sample is pinned (m unresolved).
+    Spec square = spec;
+    square.loss = Loss::kSquare;
+    Eigen::VectorXd start;
+    const Result r = solve(square, options, &mp, sampled, &start);
+    if (r.summary.converged && physical(start)) x = start.cwiseQuotient(unit);
+  }
+  out.summary = solve_fixed_point(G, x, options, physical);
+  x = x.cwiseProduct(unit);
+  out.summary.method = "sRF convex-loss state evolution: " + out.summary.method;
+  out.V1 = x[0];
+  out.V2 = x[1];
+  out.q1 = x[2];
+  out.q2 = x[3];
+  out.tau = x[4];
+  out.psi = x[5];
+  out.m = x[6];
+  if (!out.summary.converged) {
+    // Without a penalty the minimiser exists only if the training set is not linearly separable;
+    // otherwise the norm grows without bound along the iteration (Candès & Sur 2020; gcm README).
+    if (spec.lambda == 0.0 && spec.loss != Loss::kSquare && (!x.allFinite() || x[3] > 1e3)) {
+      out.summary.reason = Termination::kDivergent;
+      out.summary.message = "no finite minimiser at lambda = 0: the training data are linearly separable at this alpha "
+                            "(the readout norm diverges)";
+    }
+    return out;
+  }
+  if (warm) *warm = x;
+  double step = 0.0;
+  channel_side(x, step);
+  if (has_bias && !(bias_curvature > 1e-8 * E(n.mu0.square()))) {
+    // The bias equation E_κ[μ0 D] = 0 has no curvature on the κ nodes: the hinge channel's
+    // pinned band has collapsed between them (λ → ∞ or α → 0, Q(κ) → 0), so m is not determined
+    // by the discretised equations and the point is not reported.
+    out.summary.converged = false;
+    out.summary.reason = Termination::kNoBracket;
+    out.summary.message = "the bias m is not resolved by the kappa rule (hinge at very large lambda or very small alpha)";
+    return out;
+  }
+  out.Vhat1 = hats[0];
+  out.Vhat2 = hats[1];
+  out.qhat1 = hats[2];
+  out.qhat2 = hats[3];
+  out.tau_hat = hats[4];
+  out.psi_hat = hats[5];
+
+  // Errors, conditionally on κ then averaged.  Test MSE in closed form: E y² = 1, E[y|κ] = h0 and
+  // E[ξ y|κ] = h1 for the label field of variance ρ² + Δ.
+  const double tsd = std::sqrt(rho * rho + channel.extra);
+  for (Eigen::Index i = 0; i < nk; ++i) {
+    const Local l = channel.local(i, x);
+    const double w = n.weight[i];
+    const double h0 = tsd > 0.0 ? 2.0 * normal_cdf(l.t0 / tsd) - 1.0 : (l.t0 > 0.0 ? 1.0 : -1.0);
+    const double h1 = tsd > 0.0 ? 2.0 * rho * normal_pdf(l.t0 / tsd) / tsd : 0.0;
+    out.test_error += w * (1.0 - 2.0 * l.yhat0 * h0 - 2.0 * n.mu1[i] * out.psi * h1 + l.yhat0 * l.yhat0 + l.Q);
+    const Eigen::Array2d t = channel.training(l);
+    out.train_loss += w * t[0];
+    out.train_error += w * t[1];
+  }
+  // The classification error is not smooth in κ where the mean prediction ŷ0(κ) changes sign and
+  // Q(κ) is small (λ → ∞, α → 0: a step in κ), which a fixed Gauss–Hermite rule resolves only to
+  // ~1e-3: adaptive quadrature over κ, split where the tabulated ŷ0 changes sign.
+  const Activation sigma = make_activation(spec.activation, "activation");
+  std::vector<double> sign_changes;
+  for (Eigen::Index i = 0; i + 1 < nk; ++i) {
+    const double a = channel.local(i, x).yhat0, b = channel.local(i + 1, x).yhat0;
+    if ((a < 0.0) != (b < 0.0)) {
+      const double at = n.kappa[i] + (n.kappa[i + 1] - n.kappa[i]) * a / (a - b);
+      if (std::abs(at) < 40.0 && std::abs(at) > 1e-9) sign_changes.push_back(at);  // drops 0/0 when ŷ0 ≡ 0
+    }
+  }
+  std::sort(sign_changes.begin(), sign_changes.end());
+  sign_changes.erase(std::unique(sign_changes.begin(), sign_changes.end(), [](double a, double b) { return b - a < 1e-9; }),
+                     sign_changes.end());
+  out.classification_error = gaussian_expectation([&](double kappa) {
+    if (!(std::abs(kappa) < 40.0)) return 0.0;  // Gaussian weight below 1e-300
+    const GaussianMoments g = spiked::student_at(sigma, mp, kappa);
+    return channel.misclassified(channel.local_at(kappa, g.mean, g.slope, g.second, x));
+  }, 0.0, 1.0, sign_changes);
+  for (double v : {out.test_error, out.train_error, out.train_loss, out.classification_error})
+    if (!std::isfinite(v) || v < 0.0) {
+      out.summary.converged = false;
+      out.summary.reason = Termination::kNonFinite;
+      out.summary.message = "errors are not finite (or negative) at the fixed point";
+    }
+  return out;
+}
+
+}  // namespace rmtsolve::srf_glm

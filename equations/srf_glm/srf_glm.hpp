@@ -1,0 +1,62 @@
+#pragma once
+#include <Eigen/Dense>
+#include <memory>
+#include <string>
+
+#include "equations/gcm/gcm.hpp"
+#include "rmtsolve/loss.hpp"
+#include "rmtsolve/spiked_features.hpp"
+#include "rmtsolve/summary.hpp"
+
+namespace rmtsolve {
+class Model;
+}
+
+namespace rmtsolve::srf_glm {
+
+/// Binary classification after one large gradient step: the two-layer network of equations/srf
+/// (one step of size η̃√p on n0 = α0 d samples, square loss on the labels), then a readout trained
+/// with a convex loss, Σ_μ ℓ(y_μ, aᵀσ(W1 x_μ)/√p) + (λ/2)‖a‖² on n = α d fresh samples.
+/// Labels y = sign(s) (teacher sign) or sign(s + √Δ ε) (teacher probit), s = ⟨θ*, x⟩/√d — equal to
+/// sign(σ*(s)) for any odd increasing link σ*.  Derivation in README.md beside this file.
+struct Spec {
+  std::string activation = "tanh";  // σ, differentiable (the step uses σ')
+  Loss loss = Loss::kLogistic;
+  gcm::Teacher teacher = gcm::Teacher::kSign;  // kSign or kProbit
+  double alpha0 = 2.0;  // n0/d
+  double alpha = 1.0;   // n/d
+  double beta = 1.0;    // p/d
+  double eta = 1.0;     // η̃
+  double lambda = 1e-2; // ℓ2 penalty: Σℓ + (λ/2)‖a‖² (square loss: the ridge of srf)
+  double noise = 0.0;   // Δ, probit label noise
+  bool shrink_correction = true;  // srf's row-shrink correction of the mapping for non-odd σ
+  int kappa_nodes = 80;  // Gauss–Hermite nodes over the spike projection κ (as srf)
+  int field_nodes = 120; // Gauss–Hermite nodes over the student field (square and logistic loss)
+};
+
+using Mapping = spiked::Mapping;
+/// The spiked model the network maps to: srf's map with the moments of the ±1 labels
+/// (E y = 0, E[s y] = √(2/π)/√(1 + Δ), E y² = 1).
+Mapping map_network(const Spec& spec);
+
+struct Result {
+  double classification_error = 0.0;  // P(y ≠ sign ŷ) on fresh data
+  double test_error = 0.0;            // E (y − ŷ)²
+  double train_error = 0.0;           // (1/n) Σ (y − ŷ)² on the training set
+  double train_loss = 0.0;            // (1/n) Σ ℓ(y, ŷ) on the training set
+  Mapping mapping;
+  double V1 = 0.0, V2 = 0.0, q1 = 0.0, q2 = 0.0, tau = 0.0, psi = 0.0, m = 0.0;
+  double Vhat1 = 0.0, Vhat2 = 0.0, qhat1 = 0.0, qhat2 = 0.0, tau_hat = 0.0, psi_hat = 0.0;
+  Summary summary;
+};
+
+/// Solves the state evolution (README.md) for x = (V1, V2, q1, q2, τ, ψ, m) on the shared
+/// fixed-point engine.  `mapping` overrides map_network (the spiked model at given r, c, γ);
+/// `sampled` replaces the seed-free Marchenko–Pastur averages by one drawn spectrum; `warm` carries
+/// x between the points of a sweep.
+Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr,
+             const spiked::SampledSpectrum* sampled = nullptr, Eigen::VectorXd* warm = nullptr);
+
+std::unique_ptr<Model> make_model();
+
+}  // namespace rmtsolve::srf_glm

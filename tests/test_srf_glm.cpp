@@ -1,0 +1,298 @@
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/math/constants/constants.hpp>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "equations/gcm/gcm.hpp"
+#include "equations/rf_ridge/rf_ridge.hpp"
+#include "equations/srf/srf.hpp"
+#include "equations/srf_glm/srf_glm.hpp"
+#include "rmtsolve/error.hpp"
+#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/model.hpp"
+
+using namespace rmtsolve;
+using boost::math::constants::pi;
+
+namespace {
+
+srf_glm::Spec spec(Loss loss, const std::string& act, double alpha0, double eta, double alpha, double beta, double lambda) {
+  srf_glm::Spec s;
+  s.loss = loss;
+  s.activation = act;
+  s.alpha0 = alpha0;
+  s.eta = eta;
+  s.alpha = alpha;
+  s.beta = beta;
+  s.lambda = lambda;
+  return s;
+}
+
+struct CliRun {
+  int status;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+CliRun run_cli(const std::string& args) {
+  static int calls = 0;
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string tag = std::to_string(::getpid()) + "_glm_" + std::to_string(calls++);
+  const std::string out = (dir / ("rmtsolve_glm_out_" + tag)).string(), err = (dir / ("rmtsolve_glm_err_" + tag)).string();
+  const std::string cmd = std::string(RMTSOLVE_CLI) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  CliRun r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
+}
+
+}  // namespace
+
+TEST(SrfGlm, SquareLossIsSrfRidgeOnTheSameLabels) {
+  // The square loss through the general proximal channel (label sums, Gauss–Hermite over the
+  // field, Newton step for the bias) against srf's closed-form ridge channel with the sign link:
+  // two different solvers and quadratures for the same fixed point.
+  struct Case {
+    const char* act;
+    double alpha0, eta, alpha, beta, lambda;
+  };
+  for (const Case& c : {Case{"tanh", 2.0, 1.0, 1.0, 1.0, 1e-2}, Case{"tanh", 1.0, 3.0, 0.5, 2.0, 0.1},
+                        Case{"erf", 4.0, 2.0, 3.0, 0.5, 1e-3}, Case{"relu", 2.0, 1.5, 2.0, 1.0, 0.05}}) {
+    const auto s = spec(Loss::kSquare, c.act, c.alpha0, c.eta, c.alpha, c.beta, c.lambda);
+    const auto r = srf_glm::solve(s, {});
+    srf::Spec ref_spec;
+    ref_spec.activation = c.act;
+    ref_spec.target = "sign";
+    ref_spec.alpha0 = c.alpha0;
+    ref_spec.eta = c.eta;
+    ref_spec.alpha = c.alpha;
+    ref_spec.beta = c.beta;
+    ref_spec.lambda = c.lambda;
+    const auto ref = srf::solve(ref_spec, {});
+    ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+    ASSERT_TRUE(ref.summary.converged);
+    EXPECT_NEAR(r.mapping.r, ref.mapping.r, 1e-12);
+    EXPECT_NEAR(r.mapping.c, ref.mapping.c, 1e-12);
+    EXPECT_NEAR(r.mapping.gamma, ref.mapping.gamma, 1e-12);
+    EXPECT_NEAR(r.test_error, ref.test_error, 1e-8) << c.act << " eta " << c.eta;
+    EXPECT_NEAR(r.train_error, ref.train_error, 1e-8) << c.act << " eta " << c.eta;
+    EXPECT_NEAR(r.q1, ref.q1, 1e-8);
+    EXPECT_NEAR(r.q2, ref.q2, 1e-8);
+    EXPECT_NEAR(r.tau, ref.tau, 1e-8);
+    EXPECT_NEAR(r.psi, ref.psi, 1e-8);
+    EXPECT_NEAR(r.m, ref.m, 1e-8);
+  }
+}
+
+TEST(SrfGlm, NoStepSquareLossIsRandomFeaturesRidge) {
+  // η̃ = 0: plain random features; the square loss on sign labels is rf ridge with the sign link.
+  for (const char* act : {"tanh", "relu", "erf"}) {
+    const auto s = spec(Loss::kSquare, act, 2.0, 0.0, 1.7, 1.3, 0.05);
+    const auto r = srf_glm::solve(s, {});
+    const auto ref = rf_ridge::solve(rf_ridge::Spec{act, "sign", s.alpha, s.beta, s.lambda, 0.0});
+    ASSERT_TRUE(r.summary.converged && ref.summary.converged) << r.summary.brief();
+    EXPECT_NEAR(r.test_error, ref.test_error, 1e-9) << act;
+    EXPECT_NEAR(r.train_error, ref.train_error, 1e-9) << act;
+  }
+}
+
+TEST(SrfGlm, NoStepMatchesGcmOnDrawnRandomFeatures) {
+  // η̃ = 0 against the Gaussian covariate model on the covariances of one drawn random-features
+  // network (p = d = 1000).  Measured spread of the gcm value over draws at d = 1000–2000: ≤ 2e-4
+  // relative (logistic, α = 2, λ = 0.05); allowed 1e-3.
+  const Model& gcm_model = find_model("gcm");
+  for (Loss loss : {Loss::kLogistic, Loss::kHinge}) {
+    const auto s = spec(loss, "tanh", 2.0, 0.0, 2.0, 1.0, 0.05);
+    const auto r = srf_glm::solve(s, {});
+    ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+    Point pt;
+    pt.number = {{"alpha", s.alpha / s.beta}, {"lambda", s.lambda}, {"noise", 0.0}, {"rho", 1.0}};
+    pt.text = {{"loss", to_string(loss)}, {"teacher", "sign"}, {"features", "deep:1:tanh:1000:1"}, {"omega", ""},
+               {"phi", ""}, {"psi", ""}, {"spectrum", ""}, {"method", "root"}};
+    std::vector<double> warm;
+    const auto g = gcm_model.solve(pt, {}, warm);
+    ASSERT_TRUE(g.summary.converged) << g.summary.brief();
+    // gcm outputs: test_error, train_error, classification_error, train_loss, ...
+    EXPECT_NEAR(r.classification_error, g.values[2], 1e-3 * g.values[2]) << to_string(loss);
+    EXPECT_NEAR(r.test_error, g.values[0], 1e-3 * g.values[0]) << to_string(loss);
+    EXPECT_NEAR(r.train_error, g.values[1], 1e-3 * g.values[1] + 1e-9) << to_string(loss);
+    EXPECT_NEAR(r.train_loss, g.values[3], 1e-3 * g.values[3] + 1e-9) << to_string(loss);
+  }
+}
+
+TEST(SrfGlm, NoStepDoesNotDependOnHowTheTargetSplitsOverTheSpike) {
+  // At r = 0 the features see κ and ξ alike, so γ only relabels the target's coordinates: the
+  // κ-mixture (labels depending on κ, τ ≠ 0) must give the γ = 0 answer.  Tolerance: quadrature.
+  for (Loss loss : {Loss::kLogistic, Loss::kHinge}) {
+    const auto s = spec(loss, "tanh", 2.0, 0.0, 1.5, 1.0, 0.05);
+    const srf_glm::Mapping plain{0.0, 1.0, 0.0}, split{0.0, 1.0, 0.7};
+    const auto a = srf_glm::solve(s, {}, &plain), b = srf_glm::solve(s, {}, &split);
+    ASSERT_TRUE(a.summary.converged && b.summary.converged);
+    EXPECT_NEAR(a.classification_error, b.classification_error, 1e-7) << to_string(loss);
+    EXPECT_NEAR(a.test_error, b.test_error, 1e-7) << to_string(loss);
+    EXPECT_NEAR(a.train_loss, b.train_loss, 1e-7) << to_string(loss);
+    EXPECT_GT(std::abs(b.tau), 0.01);  // the split is really exercised
+  }
+}
+
+namespace {
+
+// λ → ∞ at r = 0, γ = 0 (Hebbian readout a ∝ Σ y φ): every conjugate is α_p g0 × (its λ = ∞ value)
+// and the overlaps are those over λ (S = λ), so the error depends on ratios only, the same for
+// every loss:  arccos(μ1ψ/√(μ1²q1 + μ*²q2))/π with (c = 1, F = β, H = βD, ⟨D⟩ = 1, ⟨D²⟩ = 1 + β)
+//   ψ̂ = α_p μ1 √(2/π), q̂1 = α_p μ1², q̂2 = α_p μ*²,
+//   ψ ∝ ψ̂ β,  q1 ∝ q̂1(1+β) + q̂2 + ψ̂²β(1+β),  q2 ∝ q̂1 + q̂2 + ψ̂²β.
+double hebbian_error(const std::string& act, double alpha, double beta) {
+  const GaussianMoments g = gaussian_moments(make_activation(act), 0.0, 1.0);
+  const double mu1 = g.slope, ms2 = g.second - g.mean * g.mean - mu1 * mu1, ap = alpha / beta;
+  const double ph = ap * mu1 * std::sqrt(2.0 / pi<double>()), qh1 = ap * mu1 * mu1, qh2 = ap * ms2;
+  const double psi = ph * beta, q1 = qh1 * (1 + beta) + qh2 + ph * ph * beta * (1 + beta), q2 = qh1 + qh2 + ph * ph * beta;
+  return std::acos(mu1 * psi / std::sqrt(mu1 * mu1 * q1 + ms2 * q2)) / pi<double>();
+}
+
+}  // namespace
+
+TEST(SrfGlm, HebbianLimitInClosedForm) {
+  for (Loss loss : {Loss::kLogistic, Loss::kHinge, Loss::kSquare}) {
+    for (double beta : {0.5, 2.0}) {
+      const auto s = spec(loss, "tanh", 0.0, 0.0, 1.5, beta, 1e6);
+      const auto r = srf_glm::solve(s, {});
+      ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+      // Corrections are O(V̂/λ): measured 8e-7 at λ = 1e5 and 8e-8 at λ = 1e6 (square loss).
+      EXPECT_NEAR(r.classification_error, hebbian_error("tanh", 1.5, beta), 1e-6) << to_string(loss) << " beta " << beta;
+    }
+  }
+}
+
+TEST(SrfGlm, AfterTheStepTheFreeBiasClassifiesBySpikeAlone) {
+  // λ → ∞ or α → 0 with a step (r > 0) and odd σ: every penalised direction vanishes, the
+  // unpenalised bias m on the mean-field output μ0(κ) (odd, increasing) survives, so ŷ ∝ sign(κ):
+  // P(sign(γκ + ρξ) ≠ sign κ) = arccos(γ)/π, for every loss.
+  for (Loss loss : {Loss::kLogistic, Loss::kHinge, Loss::kSquare}) {
+    const auto big_lambda = srf_glm::solve(spec(loss, "tanh", 2.0, 2.0, 1.0, 1.0, 1e6), {});
+    const auto few_samples = srf_glm::solve(spec(loss, "tanh", 2.0, 2.0, 1e-6, 1.0, 0.05), {});
+    ASSERT_TRUE(few_samples.summary.converged) << few_samples.summary.brief();
+    const double expected = std::acos(few_samples.mapping.gamma) / pi<double>();
+    EXPECT_NEAR(few_samples.classification_error, expected, 1e-4) << to_string(loss);
+    if (loss == Loss::kHinge) {
+      // Q(κ) → 0 collapses the hinge's pinned band between the κ nodes: the bias equation loses
+      // its curvature and the point is reported as unresolved instead of as a number.
+      EXPECT_FALSE(big_lambda.summary.converged);
+      continue;
+    }
+    ASSERT_TRUE(big_lambda.summary.converged) << big_lambda.summary.brief();
+    EXPECT_GT(big_lambda.m, 0.0);
+    EXPECT_NEAR(big_lambda.classification_error, expected, 1e-5) << to_string(loss);
+  }
+  // Without the step (r = 0) no direction survives as α → 0: chance level.
+  const auto blind = srf_glm::solve(spec(Loss::kLogistic, "tanh", 2.0, 0.0, 1e-6, 1.0, 0.05), {});
+  ASSERT_TRUE(blind.summary.converged);
+  EXPECT_NEAR(blind.classification_error, 0.5, 1e-3);
+}
+
+TEST(SrfGlm, SeparableDataWithoutPenaltyIsReportedNotANumber) {
+  // n < p: separable.  λ = 0 is reported divergent; the logistic norm grows as λ decreases
+  // (≈ log²(1/λ)), while above the separability threshold (probit noise, n = 16 p) it settles.
+  for (Loss loss : {Loss::kLogistic, Loss::kHinge}) {
+    const auto r = srf_glm::solve(spec(loss, "tanh", 2.0, 1.0, 0.5, 1.0, 0.0), {});
+    EXPECT_FALSE(r.summary.converged);
+    EXPECT_EQ(r.summary.reason, Termination::kDivergent);
+  }
+  double previous = 0.0;
+  for (double lambda : {1e-3, 1e-4, 1e-5}) {
+    const auto r = srf_glm::solve(spec(Loss::kLogistic, "tanh", 2.0, 1.0, 0.5, 1.0, lambda), {});
+    ASSERT_TRUE(r.summary.converged) << r.summary.brief();
+    if (previous > 0.0) EXPECT_GT(r.q2, 1.2 * previous) << lambda;
+    previous = r.q2;
+  }
+  auto noisy = spec(Loss::kLogistic, "tanh", 2.0, 1.0, 8.0, 0.5, 0.0);
+  noisy.teacher = gcm::Teacher::kProbit;
+  noisy.noise = 0.5;
+  const auto unpenalised = srf_glm::solve(noisy, {});
+  ASSERT_TRUE(unpenalised.summary.converged) << unpenalised.summary.brief();
+  noisy.lambda = 1e-5;
+  const auto small = srf_glm::solve(noisy, {});
+  ASSERT_TRUE(small.summary.converged);
+  EXPECT_NEAR(small.q2, unpenalised.q2, 1e-3 * unpenalised.q2);
+  EXPECT_NEAR(small.classification_error, unpenalised.classification_error, 1e-5);
+}
+
+TEST(SrfGlm, RejectsBadInput) {
+  auto s = spec(Loss::kLogistic, "tanh", 2.0, 1.0, 1.0, 1.0, 0.01);
+  s.noise = 0.1;  // the sign teacher is noiseless
+  EXPECT_THROW(srf_glm::solve(s, {}), InvalidInput);
+  s.noise = 0.0;
+  s.teacher = gcm::Teacher::kLinear;
+  EXPECT_THROW(srf_glm::solve(s, {}), InvalidInput);
+  s.teacher = gcm::Teacher::kSign;
+  s.alpha = -1.0;
+  EXPECT_THROW(srf_glm::solve(s, {}), InvalidInput);
+  s.alpha = 1.0;
+  s.activation = "sign";  // no derivative: the step needs σ'
+  EXPECT_THROW(srf_glm::solve(s, {}), InvalidInput);
+}
+
+TEST(SrfGlm, SpikedModelMonteCarloAgrees) {
+  // The idealised spiked model followed by the same convex readout (Ceres L-BFGS logistic, dual
+  // coordinate-descent hinge), d = 200, 8 seeds: classification and test error within 3 SE + 3 %.
+  // The probit case (noise inside the sign, in both batches) with the logistic loss.
+  const Model& model = find_model("srf-class");
+  for (const char* loss : {"logistic", "hinge", "probit"}) {
+    const bool probit = std::string(loss) == "probit";
+    Point pt;
+    pt.number = {{"alpha", 2.0}, {"eta", 2.0}, {"alpha0", 2.0}, {"beta", 1.0}, {"lambda", 0.05}, {"noise", probit ? 0.25 : 0.0}};
+    pt.text = {{"activation", "tanh"}, {"loss", probit ? "logistic" : loss}, {"teacher", probit ? "probit" : "sign"}, {"correction", "shrink"},
+               {"spectrum", "seed-free"}, {"network", "spiked"}};
+    std::vector<double> warm;
+    const auto th = model.solve(pt, {}, warm);
+    ASSERT_TRUE(th.summary.converged) << th.summary.brief();
+    SimulationOptions o;
+    o.d = 200;
+    o.seeds.seeds = 8;
+    const auto mc = model.simulate(pt, o);
+    for (int i = 0; i < 2; ++i)
+      EXPECT_LE(std::abs(mc[i].mean - th.values[i]), 3 * mc[i].standard_error + 0.03 * th.values[i])
+          << loss << " " << model.outputs()[i] << ": theory " << th.values[i] << " MC " << mc[i].mean << " ± "
+          << mc[i].standard_error;
+  }
+}
+
+TEST(SrfGlm, CliCurveAndBadInput) {
+  const CliRun ok = run_cli("curve srf-class --loss hinge --eta 0,2 --alpha 1");
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.out.find("classification_error"), std::string::npos);
+  for (const auto& [args, flag] : std::vector<std::pair<std::string, std::string>>{
+           {"--loss huber", "loss"}, {"--teacher linear", "teacher"}, {"--noise 0.1", "noise"},
+           {"--correction maybe", "correction"}, {"--spectrum sampled:x", "spectrum"}, {"--alpha -1", "alpha"}}) {
+    const CliRun r = run_cli("curve srf-class " + args);
+    EXPECT_EQ(r.status, 2) << args;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+  }
+  const std::string svg = (std::filesystem::temp_directory_path() / ("srf_class_plot_" + std::to_string(::getpid()) + ".svg")).string();
+  const CliRun plotted = run_cli("curve srf-class --eta 0,1,2 --alpha 1 --plot " + svg);
+  EXPECT_EQ(plotted.status, 0) << plotted.err;
+  EXPECT_NE(slurp(svg).find("classification error"), std::string::npos);  // the classifier's own axis
+  std::filesystem::remove(svg);
+  const CliRun sim = run_cli("simulate srf-class --network wrong --d 50 --seeds 2");
+  EXPECT_EQ(sim.status, 2);
+  EXPECT_NE(sim.err.find("network"), std::string::npos) << sim.err;
+  // Separable without penalty: the row is kept, marked divergent, exit 3.
+  const CliRun sep = run_cli("curve srf-class --alpha 0.5,2 --beta 1 --lambda 0 --teacher probit --noise 0.5");
+  EXPECT_EQ(sep.status, 3) << sep.err;
+  EXPECT_NE(sep.out.find("divergent"), std::string::npos) << sep.out;
+}
