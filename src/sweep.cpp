@@ -105,14 +105,7 @@ SweepOutcome run_search_curve(const Model& model, const SweepSpec& spec, const S
   if (!prepared.over.empty())
     t.metadata.emplace_back("reach", model.outputs()[prepared.reach_output] + " <= " + std::to_string(prepared.reach_value) +
                                          " at the smallest " + prepared.over);
-  add_parameter_columns(model, t);
-  if (!prepared.over.empty()) t.columns.push_back(prepared.over + "_reach");
-  if (!prepared.optimize.empty()) t.columns.push_back(prepared.optimize + "_opt");
-  for (const auto& o : model.outputs()) t.columns.push_back(o);
-  for (const char* c : {"converged", "reason", "iterations", "residual", "method", "evaluations", "bracket_lo",
-                        "bracket_hi", "on_bound", "search"})
-    t.columns.emplace_back(c);
-  add_text_columns(model, t);
+  t.columns = table_columns(model, "curve", search);
   SearchState state;
   ProgressBar bar(points.size(), "points");
   const double nan = std::nan("");
@@ -161,10 +154,18 @@ SweepOutcome run_search_curve(const Model& model, const SweepSpec& spec, const S
 
 }  // namespace
 
-std::vector<std::string> table_columns(const Model& model, const std::string& kind) {
+std::vector<std::string> table_columns(const Model& model, const std::string& kind, const SearchSpec& search) {
   Table t;
   add_parameter_columns(model, t);
-  if (kind == "curve") {
+  if (kind == "curve" && search.active()) {
+    // The searched parameters' answers come first, then the outputs at that answer and how it was found.
+    if (!search.over.empty()) t.columns.push_back(search.over.substr(0, search.over.find(':')) + "_reach");
+    if (!search.optimize.empty()) t.columns.push_back(search.optimize + "_opt");
+    for (const auto& o : model.outputs()) t.columns.push_back(o);
+    for (const char* c : {"converged", "reason", "iterations", "residual", "solver_method", "evaluations", "bracket_lo",
+                          "bracket_hi", "on_bound", "search"})
+      t.columns.emplace_back(c);
+  } else if (kind == "curve") {
     for (const auto& o : model.outputs()) t.columns.push_back(o);
     // "solver_method": a model may have its own text parameter "method" (gcm, deep).
     for (const char* c : {"converged", "reason", "iterations", "residual", "solver_method"}) t.columns.emplace_back(c);

@@ -322,6 +322,23 @@ TEST(Cli, SearchWithFailingInnerSolvesIsNotAnOptimum) {
   EXPECT_NE(r.err.find("not an optimum"), std::string::npos) << r.err;
 }
 
+TEST(Cli, OptimisedCurveColumnsAreSelectableAndShownInTheTableView) {
+  // The search's answer is a column like any other: --columns accepts it before computing, the table
+  // view shows it beside the swept parameter, and the solver's method keeps its unique name.
+  const std::string base = "curve rf --activation tanh --alpha 0.5,2 --beta 2 --noise 0.25 --optimize lambda";
+  const CliRun picked = run_cli(base + " --columns alpha,lambda_opt,test_error");
+  ASSERT_EQ(picked.code, 0) << picked.err;
+  EXPECT_NE(picked.out.find("\nalpha,lambda_opt,test_error\n"), std::string::npos) << picked.out;
+  EXPECT_EQ(data_lines(picked.out), 2);
+  const CliRun table = run_cli(base + " --format table");
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("lambda_opt"), std::string::npos) << table.out;
+  const CliRun csv = run_cli(base);
+  EXPECT_NE(csv.out.find(",solver_method,"), std::string::npos) << csv.out;
+  EXPECT_EQ(csv.out.find(",method,"), std::string::npos) << csv.out;
+  EXPECT_EQ(run_cli(base + " --columns alpha,nonsense_opt").code, 2);
+}
+
 TEST(Cli, OptimisedCurvePlotsTheOptimumInAPanelOfItsOwn) {
   const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_cli_optplot_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

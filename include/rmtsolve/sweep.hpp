@@ -39,7 +39,7 @@ std::vector<Point> expand(const Model& model, const SweepSpec& spec);
 
 /// The columns of a curve, simulate or validate table of `model` (kind "curve", "simulate" or
 /// "validate"), known before anything is computed.
-std::vector<std::string> table_columns(const Model& model, const std::string& kind);
+std::vector<std::string> table_columns(const Model& model, const std::string& kind, const SearchSpec& search = {});
 
 struct SweepOutcome {
   Table table;

@@ -301,6 +301,9 @@ std::vector<std::string> headline_columns(const Model& model, const Table& t) {
       swept = swept || (std::holds_alternative<double>(row[col]) && std::get<double>(row[col]) != std::get<double>(t.rows.front()[col]));
     if (swept) add(p.name);
   }
+  for (const auto& c : t.columns)  // a search's answers (--optimize / --reach)
+    if ((c.size() > 4 && c.compare(c.size() - 4, 4, "_opt") == 0) || (c.size() > 6 && c.compare(c.size() - 6, 6, "_reach") == 0))
+      add(c);
   for (const auto& panel : table_plot_hint(model, t).panels)
     for (const auto& o : panel.outputs)
       for (const char* suffix : {"", "_theory", "_mean", "_se", "_z"}) add(o + suffix);
@@ -654,7 +657,7 @@ int run(int argc, char** argv) {
     if (!common.plot.empty()) check_plot_target(common.plot);
     common.plot_options.logx = common.logx ? 1 : -1;
     common.plot_options.logy = common.logy ? 1 : -1;
-    check_columns(common.columns, table_columns(*chosen->model, kind));
+    check_columns(common.columns, table_columns(*chosen->model, kind, common.search));
     validate_common(common, chosen->app, kind);
     common.simulation.single_precision = common.precision == "float32";
     spec = sweep_spec(*chosen);
