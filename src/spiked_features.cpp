@@ -9,6 +9,16 @@
 
 namespace rmtsolve::spiked {
 
+void validate_step(double alpha, double beta, double alpha0, double eta, int kappa_nodes) {
+  auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+  auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
+  if (!positive(alpha)) throw InvalidInput("alpha", "readout batch n/d must be positive and finite");
+  if (!positive(beta)) throw InvalidInput("beta", "width p/d must be positive and finite");
+  if (!non_negative(alpha0)) throw InvalidInput("alpha0", "first-step batch n0/d must be non-negative and finite");
+  if (!non_negative(eta)) throw InvalidInput("eta", "step size must be non-negative and finite");
+  if (kappa_nodes < 4 || kappa_nodes > 1000) throw InvalidInput("kappa-nodes", "must be in 4..1000");
+}
+
 Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, double alpha0, double eta,
                      bool shrink_correction) {
   Mapping m;

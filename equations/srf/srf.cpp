@@ -14,15 +14,10 @@ namespace rmtsolve::srf {
 namespace {
 
 void validate(const Spec& s) {
-  auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+  spiked::validate_step(s.alpha, s.beta, s.alpha0, s.eta, s.kappa_nodes);
   auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
-  if (!positive(s.alpha)) throw InvalidInput("alpha", "readout batch n/d must be positive and finite");
-  if (!positive(s.beta)) throw InvalidInput("beta", "width p/d must be positive and finite");
-  if (!non_negative(s.alpha0)) throw InvalidInput("alpha0", "first-step batch n0/d must be non-negative and finite");
-  if (!non_negative(s.eta)) throw InvalidInput("eta", "step size must be non-negative and finite");
   if (!non_negative(s.lambda)) throw InvalidInput("lambda", "ridge must be non-negative and finite");
   if (!non_negative(s.noise)) throw InvalidInput("noise", "noise variance must be non-negative and finite");
-  if (s.kappa_nodes < 4 || s.kappa_nodes > 1000) throw InvalidInput("kappa-nodes", "must be in 4..1000");
 }
 
 // Conditional Gaussian-equivalence coefficients (shared with srf_glm) and the target's conditional

@@ -23,19 +23,14 @@ double normal_cdf(double x) { return 0.5 * std::erfc(-x * boost::math::constants
 double normal_pdf(double x) { return boost::math::constants::one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
 
 void validate(const Spec& s) {
-  auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+  spiked::validate_step(s.alpha, s.beta, s.alpha0, s.eta, s.kappa_nodes);
   auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
-  if (!positive(s.alpha)) throw InvalidInput("alpha", "readout batch n/d must be positive and finite");
-  if (!positive(s.beta)) throw InvalidInput("beta", "width p/d must be positive and finite");
-  if (!non_negative(s.alpha0)) throw InvalidInput("alpha0", "first-step batch n0/d must be non-negative and finite");
-  if (!non_negative(s.eta)) throw InvalidInput("eta", "step size must be non-negative and finite");
   if (!non_negative(s.lambda)) throw InvalidInput("lambda", "penalty must be non-negative and finite");
   if (!non_negative(s.noise)) throw InvalidInput("noise", "noise variance must be non-negative and finite");
   if (s.teacher == gcm::Teacher::kLinear)
     throw InvalidInput("teacher", "srf-class classifies ±1 labels (sign or probit); regression targets are the srf model");
   if (s.teacher == gcm::Teacher::kSign && s.noise > 0.0)
     throw InvalidInput("noise", "the sign teacher is noiseless; use --teacher probit for label noise");
-  if (s.kappa_nodes < 4 || s.kappa_nodes > 1000) throw InvalidInput("kappa-nodes", "must be in 4..1000");
   if (s.field_nodes < 4 || s.field_nodes > 1000) throw InvalidInput("field-nodes", "must be in 4..1000");
 }
 

@@ -22,6 +22,10 @@ struct Mapping {
 Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, double alpha0, double eta,
                      bool shrink_correction);
 
+/// The ratios every one-step model shares, checked in one place (InvalidInput naming the flag):
+/// α = n/d and β = p/d positive, α0 = n0/d and η̃ non-negative, all finite; κ-nodes in 4..1000.
+void validate_step(double alpha, double beta, double alpha0, double eta, int kappa_nodes);
+
 /// The student's conditional Gaussian-equivalence coefficients at the nodes of a Gauss–Hermite
 /// rule in the spike projection κ: μ0(κ), μ1(κ) and μ*(κ)² (equations/srf/README.md).
 struct StudentNodes {
