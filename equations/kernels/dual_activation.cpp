@@ -378,7 +378,7 @@ int parse_degree(const std::vector<double>& args, const std::string& spec, const
 // ---- Mehler series ---------------------------------------------------------------------------------
 
 MehlerSeries::MehlerSeries(Activation phi, double tolerance, int max_order)
-    : phi_(std::move(phi)), tolerance_(tolerance), max_order_(max_order) {}
+    : phi_(std::move(phi)), tolerance_(tolerance), max_order_(std::clamp(max_order, 1, 512)) {}
 
 MehlerCoefficients MehlerSeries::coefficients(const Eigen::ArrayXd& q) const {
   const Eigen::Index n = q.size();
@@ -387,7 +387,7 @@ MehlerCoefficients MehlerSeries::coefficients(const Eigen::ArrayXd& q) const {
     // Orders ≤ K live in |z| ≤ 2√K and oscillate at frequencies ≤ √K: the grid reaches 12 past the
     // turning point and keeps ≥ 2π/(step·√K) ≈ 12 nodes per period, so the trapezoid rule stays
     // exponentially accurate (its error is that of the 2-D reference's rule, README.md).  Beyond
-    // K ≈ 700 √w_m underflows before the turning point; max_order stays below that.
+    // K ≈ 700 √w_m underflows before the turning point; the constructor caps max_order at 512.
     const double root_k = std::sqrt(static_cast<double>(order));
     const GaussHermiteRule rule = trapezoid_rule(std::min(0.04, 0.5 / root_k), 2.0 * root_k + 12.0);
     const Eigen::Index m = rule.node.size();
