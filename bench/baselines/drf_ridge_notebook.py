@@ -65,6 +65,9 @@ def main():
     ap.add_argument("--lam", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--curve", action="store_true", help="also print n/d and the test error per point")
+    ap.add_argument("--average-teacher", action="store_true",
+                    help="average over θ ~ N(0, I) instead of the notebook's one θ (as rmtsolve does): "
+                         "ψ̃_j² = ‖Φᵀu_j‖²/(kt p), σ_y² = tr Ψ/kt; for checking the numbers, not timed differently")
     args = ap.parse_args()
     d = args.d
     k1 = k2 = 4 * d
@@ -87,8 +90,12 @@ def main():
     omega, U = np.linalg.eigh(Omega)
     p = k2
     omega_t = np.maximum(omega, 0.0) / p
-    psi2 = (U.T @ (Phi @ theta)) ** 2 / (kt * p)
-    sigma_y2 = theta @ Psi @ theta / kt
+    if args.average_teacher:
+        psi2 = np.sum((U.T @ Phi) ** 2, axis=1) / (kt * p)
+        sigma_y2 = np.trace(Psi) / kt
+    else:
+        psi2 = (U.T @ (Phi @ theta)) ** 2 / (kt * p)
+        sigma_y2 = theta @ Psi @ theta / kt
     curve = []
     for a in np.linspace(0.1, 8, 20):
         curve.append((a, state_evolution(omega_t, psi2, sigma_y2, a * d, args.lam)))
