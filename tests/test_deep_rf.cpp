@@ -8,6 +8,8 @@
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/montecarlo/weights.hpp"
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/model.hpp"
 
@@ -84,6 +86,59 @@ TEST(DeepRf, DrawnLinearNetworkIsRidgeOnTheProductCovariance) {
   ASSERT_TRUE(r.summary.converged);
   EXPECT_NEAR(r.test_error, ref.test_error, 1e-9);
   EXPECT_NEAR(r.train_error, ref.train_error, 1e-9);
+}
+
+// The drawn recursion keeps Ω̃ factored (README.md); this is the dense recursion of docs/theory/deep.md
+// §2.3.3 written out, Ω̃_l = D W Ω̃ Wᵀ D with diagonal v, on the same draw, for a non-odd σ (so
+// the per-neuron means, the extra variance and the plain mode's μμᵀ all matter).  The spectrum and
+// the ψ-weighted sums are basis-free; 1e-10 is rounding of products of O(1) matrices of size ≤ 96.
+TEST(DeepRf, FactoredDrawnRecursionEqualsTheDenseOne) {
+  const int d = 40;
+  for (auto mode : {deep_rf::Linearisation::kOffsets, deep_rf::Linearisation::kPlain}) {
+    auto s = drawn(spec("2.4,1.5", "relu", 1.0, 0.1, 0.0), d, 5);
+    s.input_spectrum = Eigen::VectorXd::LinSpaced(d, 0.5, 1.5);
+    s.linearisation = mode;
+    const deep_rf::DrawnNetwork net = deep_rf::draw_network(s);
+    std::mt19937_64 rng(5);
+    const Activation relu = make_activation("relu");
+    Eigen::MatrixXd C = s.input_spectrum.asDiagonal(), cross = C;
+    Eigen::VectorXd mu = Eigen::VectorXd::Zero(d);
+    Eigen::Index k_in = d;
+    for (int k : {96, 60}) {
+      const Eigen::MatrixXd W = mc::sample_weights({}, k, k_in, rng);
+      const bool plain = mode == deep_rf::Linearisation::kPlain;
+      const Eigen::MatrixXd A = W * (plain ? Eigen::MatrixXd(C + mu * mu.transpose()) : C) * W.transpose();
+      const Eigen::VectorXd offset = W * mu;
+      const Linearisation lin = linearise(relu, A.diagonal().mean());
+      Eigen::VectorXd slope(k), mean(k), var(k);
+      for (int i = 0; i < k; ++i) {
+        if (plain) {
+          slope[i] = lin.kappa1, mean[i] = lin.kappa0, var[i] = A(i, i) * lin.kappa1 * lin.kappa1 + lin.kappa_star * lin.kappa_star;
+        } else {
+          const GaussianMoments g = gaussian_moments(relu, offset[i], std::sqrt(A(i, i)));
+          slope[i] = g.slope, mean[i] = g.mean, var[i] = g.second - g.mean * g.mean;
+        }
+      }
+      C = slope.asDiagonal() * A * slope.asDiagonal();
+      C.diagonal() = var;
+      cross = slope.asDiagonal() * (W * cross);
+      mu = mean;
+      k_in = k;
+    }
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig((C + mu * mu.transpose()) / 60.0);
+    Eigen::VectorXd omega = eig.eigenvalues().cwiseMax(0.0), got = net.omega;
+    std::sort(omega.data(), omega.data() + omega.size());
+    std::sort(got.data(), got.data() + got.size());
+    EXPECT_LT((omega - got).cwiseAbs().maxCoeff(), 1e-10);
+    // Σ ψ² f(ω) for f = 1 and 1/(ω + 0.1): the teacher's cross term, not only the spectrum.
+    const deep_rf::TeacherMoments t = deep_rf::teacher_moments(s);
+    const Eigen::MatrixXd proj = eig.eigenvectors().transpose() * cross;
+    const Eigen::VectorXd psi2 = (t.linear2 / s.input_spectrum.sum() * proj.rowwise().squaredNorm() +
+                                  t.mean2 * (eig.eigenvectors().transpose() * mu).array().square().matrix()) / 60.0;
+    EXPECT_NEAR(psi2.sum(), net.psi2.sum(), 1e-10);
+    const Eigen::ArrayXd w_ref = eig.eigenvalues().cwiseMax(0.0).array(), w_got = net.omega.array();
+    EXPECT_NEAR((psi2.array() / (w_ref + 0.1)).sum(), (net.psi2.array() / (w_got + 0.1)).sum(), 1e-9);
+  }
 }
 
 TEST(DeepRf, ChainMatchesDrawnNetworksAtLargeWidth) {

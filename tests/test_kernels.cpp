@@ -193,6 +193,50 @@ TEST(KernelDuals, NumericalDualForSmoothActivations) {
   EXPECT_GT(std::abs(make_dual("sigmoid").V(1, 1, 0.5) - make_dual("sigmoid_like").V(1, 1, 0.5)), 1e-4);
 }
 
+// Kernel matrices through the Mehler series against the pairwise 2-D rule (the reference, documented
+// to ≤ 3e-10 for q ∈ [0.5, 8]).  Rows with norms |x|²/d from 0.3 to 6 (first-layer q up to ≈ 9 with
+// W_std 1.2), and pairs at ρ = ±(1 − 1e-6) and exactly ±1.  Tolerance 1e-8 relative to the matrix
+// scale: the series is truncated at a bound of 1e-12 and both rules are far inside 1e-8, while a
+// wrong coefficient, order or correlation moves entries by ≥ 1e-4.
+TEST(KernelDuals, MehlerSeriesMatchesPairwiseRuleOnKernelMatrices) {
+  std::mt19937_64 rng(11);
+  const Eigen::Index n = 9, d = 7;
+  Eigen::MatrixXd X = mc::gaussian_matrix(n, d, rng);
+  const double norms[] = {0.3, 0.8, 1.0, 1.5, 2.5, 4.0, 6.0, 1.0, 1.0};
+  for (Eigen::Index i = 0; i < n; ++i) X.row(i) *= std::sqrt(norms[i] * d) / X.row(i).norm();
+  X.row(7) = X.row(1) * std::sqrt(1.0 / 0.8) + 1e-3 * X.row(0);  // ρ ≈ 1 − O(1e-6) with row 1
+  X.row(8) = -X.row(7);                                          // ρ = −1 exactly with row 7
+  for (const char* spec : {"tanh", "sigmoid", "softplus"}) {
+    NumericalDualOptions reference;
+    reference.series = false;
+    const DualActivation fast = make_dual(spec), slow = make_dual(spec, "activation", reference);
+    ASSERT_NE(fast.series(), nullptr);
+    ASSERT_EQ(slow.series(), nullptr);
+    for (double b_std : {0.0, 0.3}) {
+      const KernelPair a = nngp_ntk(Architecture::fully_connected(fast, 3, 1.2, b_std), X, X.topRows(7));
+      const KernelPair r = nngp_ntk(Architecture::fully_connected(slow, 3, 1.2, b_std), X, X.topRows(7));
+      const double scale = std::max(1.0, r.ntk.cwiseAbs().maxCoeff());
+      EXPECT_LT((a.nngp - r.nngp).cwiseAbs().maxCoeff(), 1e-8 * scale) << spec << " b_std " << b_std;
+      EXPECT_LT((a.ntk - r.ntk).cwiseAbs().maxCoeff(), 1e-8 * scale) << spec << " b_std " << b_std;
+      EXPECT_LT((a.nngp_diag1 - r.nngp_diag1).cwiseAbs().maxCoeff(), 1e-8 * scale) << spec;
+      EXPECT_LT((a.ntk_diag2 - r.ntk_diag2).cwiseAbs().maxCoeff(), 1e-8 * scale) << spec;
+    }
+  }
+  // The truncation bound is what stops the series: a tolerance nobody can meet leaves the rows
+  // unconverged (and nngp_ntk then uses the pairwise rule for them).
+  const MehlerSeries strict(make_activation("tanh"), 0.0, 64);
+  const MehlerCoefficients c = strict.coefficients(Eigen::ArrayXd::Constant(2, 3.0));
+  EXPECT_FALSE(c.converged[0]);
+  EXPECT_EQ(c.phi.rows(), 65);
+  // The default bound (1e-9) is met up to q = 8 (the documented range of the pairwise rule), and
+  // the series reproduces E φ² (the diagonal) within it.
+  const MehlerSeries loose(make_activation("tanh"));
+  const MehlerCoefficients l = loose.coefficients((Eigen::ArrayXd(3) << 0.0, 1.0, 8.0).finished());
+  for (char ok : l.converged) EXPECT_TRUE(ok);
+  for (Eigen::Index i = 0; i < 3; ++i) EXPECT_NEAR(l.phi.col(i).squaredNorm(), l.second(i), 1e-9);
+  EXPECT_NEAR(l.dphi(0, 0), 1.0, 1e-12);  // q = 0: φ'(0) = 1 only
+}
+
 TEST(KernelDuals, RejectsKinkedActivationsWithoutClosedFormAndBadSpecs) {
   Activation kinked = make_activation("relu");  // a kinked φ handed to the quadrature route
   EXPECT_THROW(numerical_dual(kinked), InvalidInput);

@@ -81,41 +81,50 @@ Result solve_chain(const Spec& s, const TeacherMoments& t, const SolverOptions& 
   return out;
 }
 
-// Population covariances of the drawn network, layer by layer (docs/theory/deep.md §2.3, §2.3.3).
+// Population moments of the drawn network, layer by layer (docs/theory/deep.md §2.3, §2.3.3).  The
+// covariance is kept factored, Ω̃_l = B Bᵀ + diag(e): then W Ω̃ Wᵀ = P Pᵀ with P = W [B | diag(√e)], so a
+// layer costs one product W B (and a diagonal scaling) instead of two dense k × k products, the
+// input Σ never becomes a d × d matrix, and the last layer's full matrix is one syrk.  The factor's
+// first d columns are D_l W_l ⋯ D_1 W_1 Σ^{1/2} = Φ_l Σ^{−1/2}, so the cross-covariance comes free.
 struct Moments {
-  Eigen::MatrixXd centred;  // Ω̃_l = Cov(h_l)
-  Eigen::VectorXd mean;     // μ_l = E h_l
-  Eigen::MatrixXd cross;    // Φ_l = E[h_l xᵀ]
+  Eigen::MatrixXd factor;  // B, k_l × m (m = d + k_1 + … + k_{l−1}, + one column per plain layer)
+  Eigen::VectorXd extra;   // e ≥ 0: each neuron's variance beyond B Bᵀ
+  Eigen::VectorXd mean;    // μ_l = E h_l
 };
 
 void propagate_layer(const Layer& layer, const Eigen::MatrixXd& W, Linearisation mode, Moments& m, LayerReport& report) {
   const Activation sigma = make_activation(layer.activation, "activations");
-  const Eigen::Index k = W.rows();
+  const Eigen::Index k = W.rows(), k_in = W.cols(), m_cols = m.factor.cols();
+  const bool plain = mode == Linearisation::kPlain;
+  // P Pᵀ = W Ω̃ Wᵀ (offsets) or W (Ω̃ + μμᵀ) Wᵀ (plain, blind to the per-neuron offsets).
+  Eigen::MatrixXd P(k, m_cols + k_in + (plain ? 1 : 0));
+  if (m_cols) P.leftCols(m_cols).noalias() = W * m.factor;
+  P.middleCols(m_cols, k_in).noalias() = W * m.extra.cwiseSqrt().asDiagonal();
+  if (plain) P.rightCols(1).noalias() = W * m.mean;
+  const Eigen::VectorXd a = P.rowwise().squaredNorm();  // diag(W Ω̃ Wᵀ) (+ (Wμ)² in the plain mode)
   Eigen::VectorXd mean(k), slope(k), variance(k);
-  Eigen::MatrixXd A;
-  if (mode == Linearisation::kOffsets) {
-    A = W * m.centred * W.transpose();
+  if (!plain) {
     const Eigen::VectorXd offset = W * m.mean;
     for (Eigen::Index i = 0; i < k; ++i) {
-      const GaussianMoments g = gaussian_moments(sigma, offset[i], std::sqrt(std::max(A(i, i), 1e-300)));
+      const GaussianMoments g = gaussian_moments(sigma, offset[i], std::sqrt(std::max(a[i], 1e-300)));
       mean[i] = g.mean;
       slope[i] = g.slope;
       variance[i] = g.second - g.mean * g.mean;
     }
-  } else {  // one linearisation at the average second moment, blind to the per-neuron offsets
-    A = W * (m.centred + m.mean * m.mean.transpose()) * W.transpose();
-    const rmtsolve::Linearisation lin = linearise(sigma, A.diagonal().mean());
+  } else {
+    const rmtsolve::Linearisation lin = linearise(sigma, a.mean());
     mean.setConstant(lin.kappa0);
     slope.setConstant(lin.kappa1);
-    variance = (A.diagonal().array() * lin.kappa1 * lin.kappa1 + lin.kappa_star * lin.kappa_star).matrix();
+    variance = (a.array() * lin.kappa1 * lin.kappa1 + lin.kappa_star * lin.kappa_star).matrix();
   }
-  const double r = A.diagonal().mean();
+  const double r = a.mean();
   const rmtsolve::Linearisation lin = linearise(sigma, r);
   report = {r, lin.kappa0, lin.kappa1, lin.kappa_star};
-  m.centred = slope.asDiagonal() * A * slope.asDiagonal();
-  m.centred.diagonal() = variance;
+  // Ω̃_l = D P Pᵀ D with diagonal `variance`: the remainder is ≥ 0 (Var σ(u) ≥ Cov(σ(u), u)²/Var u,
+  // slope = Cov/Var by Stein), up to rounding.
+  m.extra = (variance.array() - slope.array().square() * a.array()).cwiseMax(0.0).matrix();
+  m.factor = slope.asDiagonal() * P;
   m.mean = mean;
-  m.cross = slope.asDiagonal() * (W * m.cross);
 }
 
 Result solve_drawn(const Spec& s, const DrawnNetwork& net, const SolverOptions& options) {
@@ -153,7 +162,7 @@ DrawnNetwork draw_network(const Spec& s) {
   DrawnNetwork net;
   std::mt19937_64 rng(s.seed);
   const Eigen::VectorXd sigma_diag = s.input_spectrum.size() ? s.input_spectrum : Eigen::VectorXd::Ones(s.d);
-  Moments m{sigma_diag.asDiagonal(), Eigen::VectorXd::Zero(s.d), sigma_diag.asDiagonal()};
+  Moments m{Eigen::MatrixXd(s.d, 0), sigma_diag, Eigen::VectorXd::Zero(s.d)};
   Eigen::Index k_in = s.d;
   for (const Layer& layer : s.layers) {
     const auto k = static_cast<Eigen::Index>(std::max(1.0, std::round(layer.width * s.d)));
@@ -163,10 +172,17 @@ DrawnNetwork draw_network(const Spec& s) {
     k_in = k;
   }
   const double p = static_cast<double>(k_in);
-  const SymmetricEigen eig = symmetric_eigen((m.centred + m.mean * m.mean.transpose()) / p);
+  // Ω_L = B Bᵀ + diag(e) + μμᵀ: one syrk (dsyevd reads the upper triangle).
+  Eigen::MatrixXd omega = Eigen::MatrixXd::Zero(k_in, k_in);
+  omega.selfadjointView<Eigen::Upper>().rankUpdate(m.factor, 1.0 / p);
+  omega.selfadjointView<Eigen::Upper>().rankUpdate(m.mean, 1.0 / p);
+  omega.diagonal() += m.extra / p;
+  const SymmetricEigen eig = symmetric_eigen(omega);
+  omega.resize(0, 0);
   net.omega = eig.values.cwiseMax(0.0);
   // Teacher averaged over its direction: E[h z] = Φ_L θ/√tr Σ, and a mean along μ_L.
-  const Eigen::MatrixXd projected = eig.vectors.transpose() * m.cross;  // rows u_jᵀ Φ_L
+  const Eigen::MatrixXd projected =
+      (eig.vectors.transpose() * m.factor.leftCols(s.d)) * sigma_diag.cwiseSqrt().asDiagonal();  // rows u_jᵀ Φ_L
   net.psi2 = (t.linear2 / trace_of(s, s.d) * projected.rowwise().squaredNorm() +
               t.mean2 * (eig.vectors.transpose() * m.mean).array().square().matrix()) / p;
   net.signal = t.linear2 + t.nonlinear2 + t.mean2;
@@ -215,6 +231,7 @@ std::vector<Layer> parse_layers(const std::string& widths, const std::string& ac
     } else {
       throw InvalidInput("weights", "unknown weight model '" + kind + "' (gaussian, orthogonal, file:C.npy, spectrum:eig.npy)");
     }
+    l.weights.prepare();  // one decomposition of C for every seed and every drawn network
     layers.push_back(std::move(l));
   }
   return layers;

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "deep_rf.hpp"
 #include "rmtsolve/matrix_checks.hpp"
@@ -14,9 +15,29 @@
 namespace rmtsolve::deep_rf {
 namespace {
 
+// Layers (and the decomposed row covariances of file:/spectrum: weights) per distinct text: a
+// sweep or a multi-seed simulation reads and decomposes C once.
+std::vector<Layer> layers_of(const rmtsolve::Point& pt) {
+  static const LastValueCache<std::vector<Layer>> cache;
+  const std::string& w = pt.str("widths");
+  const std::string& a = pt.str("activations");
+  const std::string& m = pt.str("weights");
+  // A file rewritten under the same name (a Python session, a test) must not hit a stale entry.
+  std::string key = w + "\n" + a + "\n" + m;
+  for (const std::string& prefix : {std::string("file:"), std::string("spectrum:")})
+    for (size_t at = m.find(prefix); at != std::string::npos; at = m.find(prefix, at + 1)) {
+      const std::string path = m.substr(at + prefix.size(), m.find(',', at) - at - prefix.size());
+      std::error_code ec;
+      const auto stamp = std::filesystem::last_write_time(path, ec);
+      const auto size = std::filesystem::file_size(path, ec);
+      key += "\n" + std::to_string(stamp.time_since_epoch().count()) + ":" + std::to_string(size);
+    }
+  return *cache.get(key, [&] { return parse_layers(w, a, m); });
+}
+
 Spec spec_of(const rmtsolve::Point& pt) {
   Spec s;
-  s.layers = parse_layers(pt.str("widths"), pt.str("activations"), pt.str("weights"));
+  s.layers = layers_of(pt);
   s.target = pt.str("target");
   s.teacher_width = pt["teacher_width"];
   s.alpha = pt["alpha"];

@@ -265,7 +265,11 @@ double second_derivative(const std::function<double(double)>& df, double x) {
 
 class Numerical final : public DualActivation::Impl {
  public:
-  Numerical(Activation phi, GaussHermiteRule rule) : phi_(std::move(phi)), rule_(std::move(rule)) {}
+  Numerical(Activation phi, GaussHermiteRule rule, bool series)
+      : phi_(std::move(phi)), rule_(std::move(rule)) {
+    if (series) series_.emplace(phi_);
+  }
+  const MehlerSeries* series() const override { return series_ ? &*series_ : nullptr; }
   double V(double q1, double q2, double s) const override { return expect(phi_.f, q1, q2, s); }
   double Vdot(double q1, double q2, double s) const override { return expect(phi_.df, q1, q2, s); }
   double dV(double q1, double q2, double s) const override { return Vdot(q1, q2, s); }  // Price
@@ -296,6 +300,7 @@ class Numerical final : public DualActivation::Impl {
   }
   Activation phi_;
   GaussHermiteRule rule_;
+  std::optional<MehlerSeries> series_;
 };
 
 // E f(z) ≈ Σ_k h φ_N(kh) f(kh), |kh| ≤ cutoff: exponentially accurate for f analytic in a strip.
@@ -369,6 +374,56 @@ int parse_degree(const std::vector<double>& args, const std::string& spec, const
 }
 
 }  // namespace
+
+// ---- Mehler series ---------------------------------------------------------------------------------
+
+MehlerSeries::MehlerSeries(Activation phi, double tolerance, int max_order)
+    : phi_(std::move(phi)), tolerance_(tolerance), max_order_(std::clamp(max_order, 1, 512)) {}
+
+MehlerCoefficients MehlerSeries::coefficients(const Eigen::ArrayXd& q) const {
+  const Eigen::Index n = q.size();
+  MehlerCoefficients out;
+  for (int order = 32;; order = std::min(2 * order, max_order_)) {
+    // Orders ≤ K live in |z| ≤ 2√K and oscillate at frequencies ≤ √K: the grid reaches 12 past the
+    // turning point and keeps ≥ 2π/(step·√K) ≈ 12 nodes per period, so the trapezoid rule stays
+    // exponentially accurate (its error is that of the 2-D reference's rule, README.md).  Beyond
+    // K ≈ 700 √w_m underflows before the turning point; the constructor caps max_order at 512.
+    const double root_k = std::sqrt(static_cast<double>(order));
+    const GaussHermiteRule rule = trapezoid_rule(std::min(0.04, 0.5 / root_k), 2.0 * root_k + 12.0);
+    const Eigen::Index m = rule.node.size();
+    const Eigen::ArrayXd z = rule.node.array(), root_w = rule.weight.array().sqrt();
+    // H(m, k) = √w_m He_k(z_m)/√k!: Hermite functions, bounded where He_k alone overflows.
+    Eigen::MatrixXd H(m, order + 1);
+    H.col(0) = root_w.matrix();
+    H.col(1) = (z * root_w).matrix();
+    for (int k = 1; k < order; ++k)
+      H.col(k + 1) = ((z * H.col(k).array() - std::sqrt(double(k)) * H.col(k - 1).array()) / std::sqrt(double(k + 1))).matrix();
+    Eigen::MatrixXd G(m, n), D(m, n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double r = std::sqrt(std::max(q(i), 0.0));
+      for (Eigen::Index j = 0; j < m; ++j) {
+        const double x = r * z(j);
+        G(j, i) = root_w(j) * phi_.f(x);
+        D(j, i) = root_w(j) * phi_.df(x);
+      }
+    }
+    out.phi.noalias() = H.transpose() * G;
+    out.dphi.noalias() = H.transpose() * D;
+    out.second = G.colwise().squaredNorm().transpose().array();
+    out.dsecond = D.colwise().squaredNorm().transpose().array();
+    const Eigen::ArrayXd tail = out.second - out.phi.colwise().squaredNorm().transpose().array();
+    const Eigen::ArrayXd dtail = out.dsecond - out.dphi.colwise().squaredNorm().transpose().array();
+    out.converged.assign(static_cast<size_t>(n), 1);
+    bool all = true;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const bool ok = tail(i) <= tolerance_ * std::max(1.0, out.second(i)) &&
+                      dtail(i) <= tolerance_ * std::max(1.0, out.dsecond(i));
+      out.converged[static_cast<size_t>(i)] = ok;
+      all = all && ok;
+    }
+    if (all || order >= max_order_) return out;
+  }
+}
 
 // ---- DualActivation ------------------------------------------------------------------------------
 
@@ -516,8 +571,9 @@ DualActivation numerical_dual(const Activation& phi, const NumericalDualOptions&
   if (!(options.cutoff >= 4.0 && options.cutoff <= 40.0)) throw InvalidInput("cutoff", "must be in [4, 40]");
   std::ostringstream method;
   method << "trapezoid(step " << options.step << ", |z| <= " << options.cutoff << ")^2";
-  return DualActivation(phi.name, std::make_shared<Numerical>(phi, trapezoid_rule(options.step, options.cutoff)), phi,
-                        method.str());
+  return DualActivation(phi.name,
+                        std::make_shared<Numerical>(phi, trapezoid_rule(options.step, options.cutoff), options.series),
+                        phi, method.str());
 }
 
 std::vector<std::string> dual_names() {

@@ -1,6 +1,9 @@
 #include "kernels.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
+#include <vector>
 
 #include "rmtsolve/error.hpp"
 
@@ -65,10 +68,58 @@ void apply_activation(const DualActivation& phi, State& s) {
   }
 }
 
+// The same through the dual's Mehler series (MehlerSeries): coefficients once per distinct
+// variance, then a K-term polynomial in ρ per pair, the pairs split over the cores.  A variance
+// whose series does not reach the tolerance (very large q) falls back to the pairwise rule.
+void apply_activation_series(const DualActivation& phi, const MehlerSeries& series, State& s) {
+  const Eigen::Index n1 = s.q1.size(), n2 = s.q2.size();
+  const bool same = n1 == n2 && (s.q1 == s.q2).all();
+  Eigen::ArrayXd q(same ? n1 : n1 + n2);
+  q.head(n1) = s.q1;
+  if (!same) q.tail(n2) = s.q2;
+  const MehlerCoefficients c = series.coefficients(q);
+  const Eigen::Index offset = same ? 0 : n1, terms = c.phi.rows();
+  auto columns = [&](Eigen::Index begin, Eigen::Index end) {
+    for (Eigen::Index j = begin; j < end; ++j) {
+      const Eigen::Index b = offset + j;
+      for (Eigen::Index i = 0; i < n1; ++i) {
+        const double q1 = s.q1(i), q2 = s.q2(j), sg = s.sigma(i, j);
+        if (!c.converged[size_t(i)] || !c.converged[size_t(b)]) {
+          s.theta(i, j) *= phi.Vdot(q1, q2, sg);
+          s.sigma(i, j) = phi.V(q1, q2, sg);
+          continue;
+        }
+        const double p = q1 * q2, rho = p > 0.0 ? std::clamp(sg / std::sqrt(p), -1.0, 1.0) : 0.0;
+        s.theta(i, j) *= MehlerSeries::sum(c.dphi.col(i).data(), c.dphi.col(b).data(), terms, rho);
+        s.sigma(i, j) = MehlerSeries::sum(c.phi.col(i).data(), c.phi.col(b).data(), terms, rho);
+      }
+    }
+  };
+  const Eigen::Index work = n1 * n2 * terms;
+  const Eigen::Index threads = std::max<Eigen::Index>(
+      1, std::min({Eigen::Index(std::thread::hardware_concurrency()), work / 200000, n2}));
+  std::vector<std::thread> pool;
+  for (Eigen::Index t = 1; t < threads; ++t)
+    pool.emplace_back(columns, n2 * t / threads, n2 * (t + 1) / threads);
+  columns(0, n2 / threads);
+  for (std::thread& t : pool) t.join();
+  for (Eigen::Index i = 0; i < n1; ++i) {
+    s.t1(i) *= c.converged[size_t(i)] ? c.dsecond(i) : phi.Vdot_diag(s.q1(i));
+    s.q1(i) = c.converged[size_t(i)] ? c.second(i) : phi.Vdiag(s.q1(i));
+  }
+  for (Eigen::Index j = 0; j < n2; ++j) {
+    const Eigen::Index b = offset + j;
+    s.t2(j) *= c.converged[size_t(b)] ? c.dsecond(b) : phi.Vdot_diag(s.q2(j));
+    s.q2(j) = c.converged[size_t(b)] ? c.second(b) : phi.Vdiag(s.q2(j));
+  }
+}
+
 State propagate(const Architecture& arch, State s, double input_dim) {
   for (const HiddenLayer& layer : arch.hidden) {
     apply_dense(layer.dense, arch.parametrisation, input_dim, s);
-    apply_activation(layer.activation, s);
+    const MehlerSeries* series = layer.activation.series();
+    if (series && !s.derivatives) apply_activation_series(layer.activation, *series, s);
+    else apply_activation(layer.activation, s);
   }
   apply_dense(arch.readout, arch.parametrisation, input_dim, s);
   return s;

@@ -17,6 +17,19 @@ std::string WeightModel::describe() const {
   return "";
 }
 
+namespace {
+Eigen::MatrixXd square_root(const Eigen::MatrixXd& C) {
+  const SymmetricEigen eig = symmetric_eigen(C);
+  if (eig.values.minCoeff() < -1e-10 * std::max(1.0, eig.values.maxCoeff()))
+    throw InvalidInput("weights", "row covariance is not positive semi-definite");
+  return eig.vectors * eig.values.cwiseMax(0.0).cwiseSqrt().asDiagonal() * eig.vectors.transpose();
+}
+}  // namespace
+
+void WeightModel::prepare() {
+  if (kind == Kind::kRowCovariance && !root) root = std::make_shared<const Eigen::MatrixXd>(square_root(C));
+}
+
 Eigen::MatrixXd sample_weights(const WeightModel& model, Eigen::Index k_out, Eigen::Index k_in, std::mt19937_64& rng) {
   switch (model.kind) {
     case WeightModel::Kind::kGaussian:
@@ -39,11 +52,8 @@ Eigen::MatrixXd sample_weights(const WeightModel& model, Eigen::Index k_out, Eig
       if (model.C.rows() != k_in || model.C.cols() != k_in)
         throw InvalidInput("weights", "row covariance must be " + std::to_string(k_in) + "x" + std::to_string(k_in) +
                                           ", got " + std::to_string(model.C.rows()) + "x" + std::to_string(model.C.cols()));
-      const SymmetricEigen eig = symmetric_eigen(model.C);
-      if (eig.values.minCoeff() < -1e-10 * std::max(1.0, eig.values.maxCoeff()))
-        throw InvalidInput("weights", "row covariance is not positive semi-definite");
-      const Eigen::MatrixXd root = eig.vectors * eig.values.cwiseMax(0.0).cwiseSqrt().asDiagonal() * eig.vectors.transpose();
-      return gaussian_matrix(k_out, k_in, rng) * root;
+      if (model.root) return gaussian_matrix(k_out, k_in, rng) * *model.root;
+      return gaussian_matrix(k_out, k_in, rng) * square_root(model.C);
     }
   }
   return {};

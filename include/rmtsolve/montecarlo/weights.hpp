@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Dense>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -15,6 +16,11 @@ struct WeightModel {
   };
   Kind kind = Kind::kGaussian;
   Eigen::MatrixXd C;  // kRowCovariance only
+  /// kRowCovariance: C^{1/2}, decomposed once by prepare() and shared by every draw (seeds, sweeps);
+  /// empty: sample_weights decomposes C itself.
+  std::shared_ptr<const Eigen::MatrixXd> root;
+  /// Checks C (positive semi-definite) and fills `root`; InvalidInput naming "weights" otherwise.
+  void prepare();
   std::string describe() const;
 };
 
