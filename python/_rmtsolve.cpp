@@ -11,6 +11,7 @@
 
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/kernels/predict.hpp"
+#include "rmtsolve/blas_kernel.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/grid.hpp"
 #include "rmtsolve/provenance.hpp"
@@ -241,6 +242,16 @@ PYBIND11_MODULE(_rmtsolve, m) {
       out.append(d);
     }
     return out;
+  });
+
+  m.def("_blas_advice", [] {
+    const blas::Advice a = blas::advice();
+    py::dict d;
+    d["kernel"] = a.current;
+    d["recommended"] = a.recommended;
+    d["reason"] = a.reason;
+    d["describe"] = blas::describe();
+    return d;
   });
 
   m.def("solver_defaults", [] {

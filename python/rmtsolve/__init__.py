@@ -40,7 +40,30 @@ def _check_numpy_abi():
 
 
 _check_numpy_abi()
-__all__ = ["Table", "ConvergenceWarning", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
+
+
+class BlasKernelWarning(RuntimeWarning):
+    """OpenBLAS runs a generic fallback kernel although the CPU supports a much faster one."""
+
+
+def _check_blas_kernel():
+    # OpenBLAS picks its kernel when it is loaded, from the CPU model; a masked model (common on
+    # cloud VMs) gets the SSE3 fallback, 4-5x slower on every product.  The CLI restarts itself with
+    # a better kernel; an interpreter cannot, so say how to fix it.
+    advice = _rmtsolve._blas_advice()
+    if advice["recommended"]:
+        _warnings.warn(f"{advice['reason']}. Start Python with OPENBLAS_CORETYPE={advice['recommended']} in the "
+                       "environment (this also speeds up numpy when it uses OpenBLAS); set RMTSOLVE_BLAS_KERNEL=keep "
+                       "to silence this warning", BlasKernelWarning, stacklevel=3)
+
+
+def blas_info():
+    """The BLAS library and kernel in use, and what rmtsolve advises about it (a dict)."""
+    return dict(_rmtsolve._blas_advice())
+
+
+_check_blas_kernel()
+__all__ = ["Table", "ConvergenceWarning", "BlasKernelWarning", "blas_info", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
            "kernel_predict", "srf_class"]
 
 

@@ -16,6 +16,7 @@
 
 #include "distributed.hpp"
 #include "provenance.hpp"
+#include "rmtsolve/blas_kernel.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/options.hpp"
@@ -559,6 +560,8 @@ int run(int argc, char** argv);
 cli::Distributed g_distributed;
 
 int main(int argc, char** argv) {
+  // Before MPI and before any thread: this may restart the process with a faster BLAS kernel.
+  blas::select_kernel_or_reexec(argv);
   const cli::Distributed distributed = cli::start_distributed(argc, argv);
   g_distributed = distributed;
   std::vector<std::string> args(argv, argv + argc);
