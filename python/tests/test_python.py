@@ -313,3 +313,33 @@ def test_srf_class_per_model_function():
     assert t["classification_error"][1] < t["classification_error"][0]  # the step helps here
     with pytest.raises(ValueError, match="loss"):
         rmtsolve.srf_class(loss="huber")
+
+
+def _import_in_subprocess(env_extra):
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "RMTSOLVE_BLAS_KERNEL")}
+    env.update(env_extra)
+    return subprocess.run([sys.executable, "-W", "always", "-c", "import rmtsolve; print(rmtsolve.blas_info()['kernel'])"],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_blas_fallback_kernel_warns_at_import_with_the_fix():
+    # OpenBLAS's choice is simulated as its generic kernel; on a CPU with AVX2 or AVX-512 the import
+    # must say which kernel to set.
+    r = _import_in_subprocess({"RMTSOLVE_BLAS_ASSUME_KERNEL": "Prescott"})
+    assert r.returncode == 0, r.stderr
+    if "avx" not in open("/proc/cpuinfo").read():
+        pytest.skip("no AVX on this CPU: the generic kernel is the right one")
+    assert "BlasKernelWarning" in r.stderr and "OPENBLAS_CORETYPE=" in r.stderr, r.stderr
+    assert r.stdout.strip() == "Prescott"
+
+
+def test_blas_kernel_set_explicitly_or_kept_gives_no_warning():
+    for extra in ({"RMTSOLVE_BLAS_ASSUME_KERNEL": "Prescott", "OPENBLAS_CORETYPE": "Prescott"},
+                  {"RMTSOLVE_BLAS_ASSUME_KERNEL": "Prescott", "RMTSOLVE_BLAS_KERNEL": "keep"}):
+        r = _import_in_subprocess(extra)
+        assert r.returncode == 0, r.stderr
+        assert "BlasKernelWarning" not in r.stderr, (extra, r.stderr)
+    info = rmtsolve.blas_info()
+    assert info["kernel"] and "kernel" in info["describe"]
