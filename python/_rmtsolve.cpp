@@ -239,6 +239,15 @@ PYBIND11_MODULE(_rmtsolve, m) {
       d["texts"] = texts;
       d["outputs"] = model->outputs();
       d["simulated_outputs"] = model->simulated_outputs();
+      // Every column of each table kind with its meaning (the CLI's --help lists the same).
+      py::dict columns;
+      for (const char* kind : {"curve", "simulate", "validate"}) {
+        if (std::string(kind) != "curve" && model->simulated_outputs().empty()) continue;
+        py::list list;
+        for (const auto& c : table_columns(*model, kind)) list.append(py::make_tuple(c, column_help(*model, c)));
+        columns[kind] = list;
+      }
+      d["columns"] = columns;
       out.append(d);
     }
     return out;

@@ -345,8 +345,140 @@ def srf_class(solver=None, **params):
 
 
 def models():
-    """Every model with its parameters (default, help), outputs and simulated outputs."""
+    """Every model with its parameters (default, help), outputs, simulated outputs and the meaning
+    of every column of its curve/simulate/validate tables."""
     return _rmtsolve.models()
+
+
+# ---- One namespace per model: rmtsolve.srf.curve(alpha=..., eta=...), with explicit keyword
+# parameters and a numpy-style docstring generated from the model's own metadata, so that help(),
+# tab completion and inspect.signature show what the CLI's --help shows.
+
+import inspect as _inspect
+
+_SOLVER_DOC = ("solver : dict, optional\n    tolerance in (0, 0.1] (default 1e-12), max_iterations in [1, 1e6] (500), "
+               "damping in [0, 1) (0.5),\n    anderson in [0, 100] (5): the ranges of the CLI flags.")
+_MC_DOCS = [("d", 400, "int", "input dimension of the simulated networks (sizes are ratios times d)"),
+            ("seeds", 8, "int", "independent networks averaged"),
+            ("n_test", 0, "int", "fresh test samples per seed (0: the model's default)"),
+            ("seed", 20261123, "int", "base seed; results do not depend on the thread count"),
+            ("threads", 0, "int", "worker threads (0: one per core)"),
+            ("precision", "float64", "str", "'float32' computes the features in single precision (where the model supports it)")]
+
+
+def _py_name(name):
+    return "lambda_" if name == "lambda" else name
+
+
+def _param_docs(info):
+    lines = []
+    for name, (default, help_text) in info["numbers"].items():
+        lines.append(f"{_py_name(name)} : float, sequence or grid string 'a:b:n[:log]', default {default!r}\n    {help_text}")
+    for name, (default, help_text) in info["texts"].items():
+        lines.append(f"{_py_name(name)} : str, default {default!r}\n    {help_text}")
+    return lines
+
+
+def _columns_doc(info, kind):
+    params = set(info["numbers"]) | set(info["texts"])
+    rows = [(c, h) for c, h in info["columns"].get(kind, []) if c not in params]
+    return "\n".join(f"{c} : {h}" for c, h in rows)
+
+
+def _signature(info, extra):
+    ps = [_inspect.Parameter(_py_name(n), _inspect.Parameter.KEYWORD_ONLY, default=v[0])
+          for n, v in list(info["numbers"].items()) + list(info["texts"].items())]
+    ps += [_inspect.Parameter(n, _inspect.Parameter.KEYWORD_ONLY, default=v) for n, v in extra]
+    return _inspect.Signature(ps)
+
+
+def _check_keywords(model, info, kwargs, allowed_extra):
+    known = {_py_name(n) for n in list(info["numbers"]) + list(info["texts"])} | set(allowed_extra)
+    for k in kwargs:
+        if k not in known:
+            raise TypeError(f"{k}: not a parameter of rmtsolve.{model.replace('-', '_')} "
+                            f"(parameters: {', '.join(sorted(known))})")
+
+
+class _ModelAPI:
+    """Per-model functions: curve, simulate (and validate) with the model's own parameters."""
+
+    def __init__(self, info):
+        self._info = info
+        name = info["name"]
+        self.name = name
+        self.__doc__ = f"{name}: {info['description']}\n\nFunctions: curve(...)" + (
+            ", simulate(...), validate(...)" if info["simulated_outputs"] else "")
+        curve_extra = [("solver", None), ("optimize", None), ("objective", None), ("bounds", None), ("reach", None),
+                       ("over", None)]
+        mc_extra = [(n, v) for n, v, _, _ in _MC_DOCS]
+
+        def _curve(**kwargs):
+            _check_keywords(name, info, kwargs, [n for n, _ in curve_extra])
+            return curve(name, **kwargs)
+
+        _curve.__name__ = _curve.__qualname__ = "curve"
+        _curve.__signature__ = _signature(info, curve_extra)
+        _curve.__doc__ = (f"Theory curve of {name}: {info['description']}.\n\nEvery numeric parameter takes a "
+                          "number, a sequence or a grid string; the table has one row per point of the grid.\n\n"
+                          "Parameters\n----------\n" + "\n".join(_param_docs(info)) + "\n" + _SOLVER_DOC +
+                          "\noptimize, objective, bounds, reach, over\n    as rmtsolve.curve: optimal parameter "
+                          "and sample-complexity searches.\n\nReturns\n-------\nTable\n    The parameters, then:\n"
+                          + _indent(_columns_doc(info, "curve")))
+        self.curve = _curve
+        if not info["simulated_outputs"]:
+            return
+
+        def _simulate(**kwargs):
+            _check_keywords(name, info, kwargs, [n for n, _ in mc_extra])
+            return simulate(name, **kwargs)
+
+        def _validate(**kwargs):
+            _check_keywords(name, info, kwargs, [n for n, _ in mc_extra] + ["k_sigma", "rel_tol", "solver"])
+            return validate(name, **kwargs)
+
+        mc_doc = "\n".join(f"{n} : {t}, default {v!r}\n    {h}" for n, v, t, h in _MC_DOCS)
+        _simulate.__name__ = _simulate.__qualname__ = "simulate"
+        _simulate.__signature__ = _signature(info, mc_extra)
+        _simulate.__doc__ = (f"Monte Carlo of {name}: mean and standard error over seeds of finite networks.\n\n"
+                             "Parameters\n----------\n" + "\n".join(_param_docs(info)) + "\n" + mc_doc +
+                             "\n\nReturns\n-------\nTable\n    The parameters, then:\n" +
+                             _indent(_columns_doc(info, "simulate")))
+        self.simulate = _simulate
+        _validate.__name__ = _validate.__qualname__ = "validate"
+        _validate.__signature__ = _signature(info, mc_extra + [("k_sigma", 3.0), ("rel_tol", None), ("solver", None)])
+        _validate.__doc__ = (f"Theory and Monte Carlo of {name} side by side, with a verdict per point.\n\n"
+                             "Parameters\n----------\n" + "\n".join(_param_docs(info)) + "\n" + mc_doc +
+                             "\nk_sigma : float, default 3.0\n    allowed |z| in [0, 100]\n"
+                             "rel_tol : float or None\n    relative allowance in [0, 1] (None: the model's "
+                             "finite-size allowance)\n" + _SOLVER_DOC +
+                             "\n\nReturns\n-------\nTable\n    The parameters, then:\n" +
+                             _indent(_columns_doc(info, "validate")))
+        self.validate = _validate
+
+    def __call__(self, **kwargs):
+        """The theory curve (same as .curve)."""
+        return self.curve(**kwargs)
+
+    def __repr__(self):
+        return f"<rmtsolve model {self.name!r}: {self._info['description']}>"
+
+
+def _indent(text):
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+_MODEL_NAMES = []
+for _m in _rmtsolve.models():
+    _api = _ModelAPI(_m)
+    _attr = _m["name"].replace("-", "_")
+    if _attr == "srf_class":
+        # Kept callable as before (rmtsolve.srf_class(loss=..., eta=...) is the curve).
+        _api.__doc__ = srf_class.__doc__ + "\n" + _api.__doc__
+    globals()[_attr] = _api
+    _MODEL_NAMES.append(_attr)
+del _m, _api, _attr
+__all__ += [n for n in _MODEL_NAMES if n not in __all__]
 
 
 def gcm_ridge(Psi, Phi, Omega, alpha, lambda_=1e-2, noise=0.0):

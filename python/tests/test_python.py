@@ -343,3 +343,46 @@ def test_blas_kernel_set_explicitly_or_kept_gives_no_warning():
         assert "BlasKernelWarning" not in r.stderr, (extra, r.stderr)
     info = rmtsolve.blas_info()
     assert info["kernel"] and "kernel" in info["describe"]
+
+
+def test_per_model_functions_have_explicit_parameters_and_documented_columns():
+    import inspect
+    for info in rmtsolve.models():
+        api = getattr(rmtsolve, info["name"].replace("-", "_"))
+        sig = inspect.signature(api.curve)
+        for name, (default, _) in list(info["numbers"].items()) + list(info["texts"].items()):
+            pname = "lambda_" if name == "lambda" else name
+            assert pname in sig.parameters, (info["name"], pname)
+            assert sig.parameters[pname].default == default
+        doc = api.curve.__doc__
+        for output in info["outputs"]:
+            assert f"\n    {output} : " in doc, (info["name"], output)
+        if info["simulated_outputs"]:
+            assert "seeds" in inspect.signature(api.simulate).parameters
+            assert "k_sigma" in inspect.signature(api.validate).parameters
+            for column, meaning in info["columns"]["validate"]:
+                assert meaning, (info["name"], column)
+
+
+def test_per_model_curve_equals_generic_curve_and_rejects_unknown_keywords():
+    a = rmtsolve.srf.curve(alpha=[0.5, 1.0, 2.0], eta=1.5, lambda_=1e-2)
+    b = rmtsolve.curve("srf", alpha=[0.5, 1.0, 2.0], eta=1.5, lambda_=1e-2)
+    np.testing.assert_allclose(a["test_error"], b["test_error"], rtol=1e-13)
+    with pytest.raises(TypeError, match="alpa"):
+        rmtsolve.srf.curve(alpa=1.0)
+    with pytest.raises(TypeError, match="seeds"):
+        rmtsolve.srf.curve(seeds=3)
+    # The srf-class namespace stays callable as the curve.
+    c = rmtsolve.srf_class(loss="logistic", alpha=2.0)
+    np.testing.assert_allclose(c["classification_error"], rmtsolve.srf_class.curve(loss="logistic", alpha=2.0)["classification_error"], rtol=1e-13)
+
+
+def test_notebook_style_three_alphas_to_dataframe_and_file(tmp_path):
+    pd = pytest.importorskip("pandas")
+    frames = [rmtsolve.srf.curve(alpha=a, eta="0:2:3").to_pandas() for a in (0.5, 1.0, 2.0)]
+    df = pd.concat(frames, ignore_index=True)
+    assert len(df) == 9 and set(df["alpha"]) == {0.5, 1.0, 2.0}
+    out = tmp_path / "srf.csv"
+    df.to_csv(out, index=False)
+    back = pd.read_csv(out)
+    np.testing.assert_allclose(back["test_error"], df["test_error"], rtol=1e-12)
