@@ -253,6 +253,55 @@ PYBIND11_MODULE(_rmtsolve, m) {
     return out;
   });
 
+  // A Python callable as an activation: σ(x) for a float, and σ over a whole buffer in one call
+  // (the Monte Carlo's feature matrices) through a numpy view of it.  Called from sweeps that run
+  // without the GIL, possibly from several seed threads: every call takes the GIL.
+  // "TypeName: message", without pybind's traceback lines (errors are one line).
+  static const auto one_line = [](const py::error_already_set& e) {
+    return std::string(py::str(e.type().attr("__name__"))) + ": " + std::string(py::str(e.value()));
+  };
+  m.def("_register_activation", [](const std::string& name, const py::object& f, const py::object& df) {
+    auto hold = [](const py::object& o) {
+      return std::shared_ptr<py::object>(new py::object(o), [](py::object* p) {
+        if (Py_IsInitialized()) {
+          py::gil_scoped_acquire gil;
+          delete p;
+        }  // after finalisation the reference is left to the process exit
+      });
+    };
+    auto call = [name](const std::shared_ptr<py::object>& fn, double x) {
+      py::gil_scoped_acquire gil;
+      try {
+        return (*fn)(x).cast<double>();
+      } catch (py::error_already_set& e) {
+        throw InvalidInput("activation", "the Python function " + name + " raised " + one_line(e));
+      } catch (const py::cast_error&) {
+        throw InvalidInput("activation", "the Python function " + name + " did not return a number");
+      }
+    };
+    Activation a;
+    const auto fn = hold(f);
+    a.f = [fn, call](double x) { return call(fn, x); };
+    a.apply_inplace = [fn, name](double* data, long size) {
+      py::gil_scoped_acquire gil;
+      try {
+        py::array_t<double> view(size, data, py::capsule(data, [](void*) {}));
+        const auto out = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure((*fn)(view));
+        if (!out || out.size() != size)
+          throw InvalidInput("activation", "the Python function " + name + " must map an array to an array of the same size");
+        std::copy(out.data(), out.data() + size, data);
+      } catch (py::error_already_set& e) {
+        throw InvalidInput("activation", "the Python function " + name + " raised " + one_line(e));
+      }
+    };
+    if (!df.is_none()) {
+      const auto dfn = hold(df);
+      a.df = [dfn, call](double x) { return call(dfn, x); };
+    }
+    python_names([&] { register_activation(name, a); });
+  });
+  m.def("_unregister_activations", [] { unregister_activations("python:"); });
+
   m.def("_blas_advice", [] {
     const blas::Advice a = blas::advice();
     py::dict d;

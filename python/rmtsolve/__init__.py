@@ -63,7 +63,7 @@ def blas_info():
 
 
 _check_blas_kernel()
-__all__ = ["Table", "ConvergenceWarning", "BlasKernelWarning", "blas_info", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
+__all__ = ["Table", "ConvergenceWarning", "BlasKernelWarning", "blas_info", "activation", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
            "kernel_predict", "srf_class"]
 
 
@@ -342,6 +342,54 @@ def srf_class(solver=None, **params):
         t["eta"], t["classification_error"]
     """
     return curve("srf-class", solver=solver, **params)
+
+
+_ACTIVATION_COUNT = [0]
+
+
+def activation(f, df=None, name=None):
+    """Registers a vectorised callable as an activation and returns the name to pass as
+    ``activation=`` (or ``target=``, ``activations=``) to any model whose equations need only
+    Gaussian expectations of sigma (rf, srf, srf-class, deep, gcm features, krr, nfa...).
+
+        sigma = rmtsolve.activation(lambda x: np.tanh(x) + 0.1 * x)
+        rmtsolve.rf.curve(activation=sigma, alpha="0.2:4:20")
+
+    f maps a numpy array to an array of the same shape (it is also called with single floats);
+    df is sigma' (optional: a sixth-order central difference of f otherwise, accurate to ~1e-10 for
+    smooth f).  Expectations use the adaptive quadrature of the built-in activations without a closed
+    form, cut at 0; accuracy as theirs (1e-10 relative).  Points where f is not smooth other than
+    0 lower that accuracy: write such a sigma as a CLI formula with ``kinks=`` instead
+    ("expr:abs(x-1);kinks=1").  f must be finite on [-12, 12].
+    """
+    if not callable(f):
+        raise TypeError(f"f: must be a callable, got {type(f).__name__}")
+    if df is not None and not callable(df):
+        raise TypeError(f"df: must be a callable or None, got {type(df).__name__}")
+    grid = _np.linspace(-12.0, 12.0, 241)
+    try:
+        values = _np.asarray(f(grid), dtype=float)
+    except Exception as e:  # noqa: BLE001 - any failure of the user's function is reported as such
+        raise ValueError(f"f: calling it on a numpy array failed: {e}") from None
+    if values.shape != grid.shape:
+        raise ValueError(f"f: must map an array of shape {grid.shape} to the same shape, got {values.shape}")
+    if not _np.all(_np.isfinite(values)):
+        raise ValueError(f"f: not finite at x = {grid[~_np.isfinite(values)][0]:g}")
+    scalar = float(f(0.5))
+    if abs(scalar - float(_np.asarray(f(_np.array([0.5])))[0])) > 1e-12 * (1 + abs(scalar)):
+        raise ValueError("f: gives different values for a float and for an array")
+    if name is None:
+        _ACTIVATION_COUNT[0] += 1
+        name = f"{getattr(f, '__name__', 'f').replace('<', '').replace('>', '')}{_ACTIVATION_COUNT[0]}"
+    spec = "python:" + str(name)
+    _rmtsolve._register_activation(spec, f, df)
+    return spec
+
+
+import atexit as _atexit
+
+# Drop the registered callables while the interpreter can still release them.
+_atexit.register(_rmtsolve._unregister_activations)
 
 
 def models():
