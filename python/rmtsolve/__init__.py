@@ -240,6 +240,12 @@ def _finish(table, model, params, solver=None, command=None):
     return table
 
 
+def _shown(params):
+    # Arrays in the recorded call: their shape, not their contents.
+    return {k: (f"<numpy array {'x'.join(str(n) for n in v.shape)}>" if isinstance(v, _np.ndarray) and v.ndim == 2 else v)
+            for k, v in params.items()}
+
+
 def _call(name, model, params, **options):
     given = ", ".join([repr(model)] + [f"{k}={_plain(v)!r}" for k, v in {**options, **params}.items()])
     return f"python: rmtsolve.{name}({given})"
@@ -247,6 +253,51 @@ def _call(name, model, params, **options):
 
 def _params(params):
     return {("lambda" if k == "lambda_" else k): v for k, v in params.items()}
+
+
+class _ArrayFiles:
+    """numpy arrays given for file parameters (gcm's omega/phi/psi/spectrum, deep's input, ...):
+    written to .npy files in a private temporary directory for the duration of the call, and shown
+    in the metadata as "<numpy array RxC>" rather than as the temporary path."""
+
+    def __init__(self, model, params):
+        info = _model_info(model)
+        texts = set(info["texts"]) if info else set()
+        self.params = dict(params)
+        self.shown = dict(params)
+        self._dir = None
+        for k, v in params.items():
+            if k in texts and isinstance(v, _np.ndarray):
+                if v.ndim not in (1, 2) or v.size == 0:
+                    raise ValueError(f"{k}: a numpy array must be a non-empty vector or matrix, got shape {v.shape}")
+                if not _np.issubdtype(v.dtype, _np.number):
+                    raise TypeError(f"{k}: a numpy array must be numeric, got dtype {v.dtype}")
+                if self._dir is None:
+                    self._dir = _tempfile.TemporaryDirectory(prefix="rmtsolve-")
+                path = _os.path.join(self._dir.name, f"{k}.npy")
+                _np.save(path, _np.ascontiguousarray(v, dtype=float))
+                self.params[k] = path
+                self.shown[k] = f"<numpy array {'x'.join(str(n) for n in v.shape)}>"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._dir is not None:
+            self._dir.cleanup()
+
+
+def _shown_metadata(table, files):
+    parameters = table.metadata.get("parameters")
+    if isinstance(parameters, dict):
+        for k, v in files.shown.items():
+            if k in parameters and isinstance(v, str) and v.startswith("<numpy array"):
+                parameters[k] = v
+    for key in list(table.metadata):
+        if key.startswith("sha256 ") and files._dir is not None and files._dir.name in key:
+            name = _os.path.splitext(_os.path.basename(key[7:]))[0]
+            table.metadata[f"sha256 <{name} array>"] = table.metadata.pop(key)
+    return table
 
 
 def _range_text(name, value):
@@ -286,32 +337,36 @@ def curve(model, solver=None, optimize=None, objective=None, bounds=None, reach=
             raise ValueError(f"over: must be 'PARAM', 'PARAM:LO:HI' or (PARAM, LO, HI), got {over!r}")
         over = f"{over[0]}:{float(over[1])!r}:{float(over[2])!r}"
     search.over = over or ""
-    p = _params(params)
-    table = Table(_rmtsolve.curve(model, p, solver or {}, search))
-    extra = {k: v for k, v in (("solver", solver), ("optimize", optimize), ("objective", objective),
-                               ("bounds", bounds), ("reach", reach), ("over", over)) if v}
-    return _finish(table, model, p, solver or {}, _call("curve", model, params, **extra))
+    with _ArrayFiles(model, _params(params)) as files:
+        table = Table(_rmtsolve.curve(model, files.params, solver or {}, search))
+        extra = {k: v for k, v in (("solver", solver), ("optimize", optimize), ("objective", objective),
+                                   ("bounds", bounds), ("reach", reach), ("over", over)) if v}
+        table = _finish(table, model, files.shown, solver or {}, _call("curve", model, _shown(params), **extra))
+        return _shown_metadata(table, files)
 
 
 def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precision="float64", **params):
     """Monte Carlo table: mean and standard error over `seeds` simulated networks of input dimension d.
     precision="float32" computes the features in single precision (models rf and deep)."""
-    p = _params(params)
-    table = Table(_rmtsolve.simulate(model, p, d, seeds, n_test, seed, threads, precision))
-    return _finish(table, model, p, None, _call("simulate", model, params, d=d, seeds=seeds, n_test=n_test,
-                                                 seed=seed, threads=threads, precision=precision))
+    with _ArrayFiles(model, _params(params)) as files:
+        table = Table(_rmtsolve.simulate(model, files.params, d, seeds, n_test, seed, threads, precision))
+        table = _finish(table, model, files.shown, None, _call("simulate", model, _shown(params), d=d, seeds=seeds,
+                                                                n_test=n_test, seed=seed, threads=threads,
+                                                                precision=precision))
+        return _shown_metadata(table, files)
 
 
 def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=None,
              solver=None, precision="float64", **params):
     """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point.
     k_sigma in [0, 100]; rel_tol in [0, 1] (None: the model's finite-size allowance)."""
-    p = _params(params)
-    table = Table(_rmtsolve.validate(model, p, solver or {}, d, seeds, n_test, seed, threads, k_sigma, rel_tol,
-                                     precision))
-    return _finish(table, model, p, solver or {}, _call("validate", model, params, d=d, seeds=seeds, n_test=n_test,
-                                                         seed=seed, threads=threads, k_sigma=k_sigma,
-                                                         rel_tol=rel_tol, precision=precision))
+    with _ArrayFiles(model, _params(params)) as files:
+        table = Table(_rmtsolve.validate(model, files.params, solver or {}, d, seeds, n_test, seed, threads, k_sigma,
+                                         rel_tol, precision))
+        table = _finish(table, model, files.shown, solver or {},
+                        _call("validate", model, _shown(params), d=d, seeds=seeds, n_test=n_test, seed=seed,
+                              threads=threads, k_sigma=k_sigma, rel_tol=rel_tol, precision=precision))
+        return _shown_metadata(table, files)
 
 
 def _suite_path(path):

@@ -419,3 +419,18 @@ def test_python_activation_errors_name_the_argument():
         return np.tanh(x)
     with pytest.raises(ValueError, match="activation: .*boom"):
         rmtsolve.activation(raises_beyond_3)
+
+
+def test_gcm_takes_numpy_covariances_for_every_loss(tmp_path):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((60, 60))
+    omega = A @ A.T / 60 + 0.1 * np.eye(60)
+    path = str(tmp_path / "omega.npy")
+    np.save(path, omega)
+    for loss in ("square", "logistic", "hinge"):
+        a = rmtsolve.gcm.curve(omega=omega, phi=omega, psi=omega, loss=loss, teacher="sign", alpha=[1.0, 2.0])
+        b = rmtsolve.gcm.curve(omega=path, phi=path, psi=path, loss=loss, teacher="sign", alpha=[1.0, 2.0])
+        np.testing.assert_allclose(a["classification_error"], b["classification_error"], rtol=1e-12, err_msg=loss)
+        assert a.metadata["parameters"]["omega"] == "<numpy array 60x60>"
+    with pytest.raises(ValueError, match="omega"):
+        rmtsolve.gcm.curve(omega=np.zeros((2, 2, 2)), phi=path, psi=path)
