@@ -439,14 +439,19 @@ PYBIND11_MODULE(_rmtsolve, m) {
                              const py::object& b_std, const py::object& kernel_arg, const py::object& times_arg,
                              const py::object& ridge_arg, const py::object& learning_rate_arg) {
     const Eigen::MatrixXd X_train = as_matrix(X_train_arg, "X_train"), X_test = as_matrix(X_test_arg, "X_test");
-    const std::vector<double> labels = as_vector(y_train_arg, "y_train");
-    const Eigen::VectorXd y_train = Eigen::Map<const Eigen::VectorXd>(labels.data(), static_cast<Eigen::Index>(labels.size()));
+    // y_train: one label per row (n,) or several outputs per row (n, k), as neural-tangents' predict.
+    const bool multi = py::module_::import("numpy").attr("ndim")(y_train_arg).cast<int>() == 2;
+    const Eigen::MatrixXd Y = multi ? as_matrix(y_train_arg, "y_train") : [&] {
+      const std::vector<double> labels = as_vector(y_train_arg, "y_train");
+      return Eigen::MatrixXd(Eigen::Map<const Eigen::VectorXd>(labels.data(), static_cast<Eigen::Index>(labels.size())));
+    }();
     const std::string kernel = as_text(kernel_arg, "kernel");
     const std::optional<std::vector<double>> times =
         times_arg.is_none() ? std::nullopt : std::optional<std::vector<double>>(as_vector(times_arg, "times"));
     const double ridge = as_double(ridge_arg, "ridge"), learning_rate = as_double(learning_rate_arg, "learning_rate");
     if (kernel != "ntk" && kernel != "nngp") throw InvalidInput("kernel", "must be ntk or nngp, got '" + kernel.substr(0, 60) + "'");
-    if (y_train.size() != X_train.rows()) throw InvalidInput("y_train", "needs one label per row of X_train");
+    if (Y.rows() != X_train.rows()) throw InvalidInput("y_train", "needs one label (row) per row of X_train");
+    if (Y.cols() == 0) throw InvalidInput("y_train", "needs at least one output column");
     if (X_test.cols() != X_train.cols()) throw InvalidInput("X_test", "must have as many columns as X_train");
     const auto arch = network_of(as_text(activation, "activation"), as_int(depth, "depth", 1, 1000),
                                  as_double(w_std, "w_std"), as_double(b_std, "b_std"), "ntk");
@@ -455,17 +460,26 @@ PYBIND11_MODULE(_rmtsolve, m) {
     kernels::PredictionOptions options;
     options.ridge = ridge;
     options.learning_rate = learning_rate;
-    const Eigen::MatrixXd Y = y_train;
     const kernels::Prediction p = times ? kernels::predict_gd_mse(mode, blocks, Y, *times, options)
                                         : kernels::predict_gp(mode, blocks, Y, options);
     if (!p.summary.converged) throw InvalidInput("kernel", "prediction failed: " + p.summary.message);
+    // Stacked arrays with a leading time axis (one entry when converged): mean (T, n_test) for
+    // a label vector, (T, n_test, k) for k outputs; covariance (T, n_test, n_test), shared by the outputs.
+    const py::ssize_t T = static_cast<py::ssize_t>(p.mean.size()), m = X_test.rows(), k = Y.cols();
+    py::array_t<double> mean(multi ? std::vector<py::ssize_t>{T, m, k} : std::vector<py::ssize_t>{T, m});
+    double* out = mean.mutable_data();
+    for (py::ssize_t t = 0; t < T; ++t)
+      for (py::ssize_t i = 0; i < m; ++i)
+        for (py::ssize_t j = 0; j < k; ++j) *out++ = p.mean[static_cast<size_t>(t)](i, j);
+    py::array_t<double> covariance(std::vector<py::ssize_t>{static_cast<py::ssize_t>(p.covariance.size()), m, m});
+    double* c = covariance.mutable_data();
+    for (const auto& cov : p.covariance)
+      for (py::ssize_t i = 0; i < m; ++i)
+        for (py::ssize_t j = 0; j < m; ++j) *c++ = cov(i, j);
     py::dict d;
-    py::list means, covariances;
-    for (const auto& mean : p.mean) means.append(Eigen::VectorXd(mean.col(0)));
-    for (const auto& cov : p.covariance) covariances.append(cov);
-    d["times"] = p.times;
-    d["mean"] = means;
-    d["covariance"] = covariances;
+    d["times"] = py::array_t<double>(static_cast<py::ssize_t>(p.times.size()), p.times.data());
+    d["mean"] = mean;
+    d["covariance"] = covariance;
     d["condition_number"] = p.condition_number;
     d["eta_max"] = p.eta_max;
     d["summary"] = p.summary.brief();
@@ -475,5 +489,8 @@ PYBIND11_MODULE(_rmtsolve, m) {
      py::arg("ridge") = 0.0, py::arg("learning_rate") = 1.0,
      "Mean (and covariance) of the infinite ensemble trained by gradient flow on 1/(2n) sum (f - y)^2 with the NTK\n"
      "(kernel='ntk') or the readout only (kernel='nngp'), at the given times (t = learning rate x steps), or, with\n"
-     "times=None, converged with a ridge (GP posterior / kernel ridge regression).");
+     "times=None, converged with a ridge (GP posterior / kernel ridge regression).\n"
+     "y_train is (n,) or (n, k) for k outputs.  Returns a dict: times (T,), mean (T, n_test) or (T, n_test, k),\n"
+     "covariance (T, n_test, n_test), condition_number, eta_max, summary.  The loss is normalised by y_train.size\n"
+     "(as neural-tangents), so with k outputs the flow at time t is each single output's flow at t/k.");
 }

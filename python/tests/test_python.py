@@ -434,3 +434,20 @@ def test_gcm_takes_numpy_covariances_for_every_loss(tmp_path):
         assert a.metadata["parameters"]["omega"] == "<numpy array 60x60>"
     with pytest.raises(ValueError, match="omega"):
         rmtsolve.gcm.curve(omega=np.zeros((2, 2, 2)), phi=path, psi=path)
+
+
+def test_kernel_predict_multi_output_returns_stacked_arrays():
+    rng = np.random.default_rng(1)
+    X, Y, Xt = rng.standard_normal((40, 10)), rng.standard_normal((40, 3)), rng.standard_normal((5, 10))
+    a = rmtsolve.kernel_predict(X, Y, Xt, activation="erf", depth=2, times=[0.0, 1.0, 10.0])
+    assert a["mean"].shape == (3, 5, 3) and a["covariance"].shape == (3, 5, 5) and a["times"].shape == (3,)
+    for j in range(3):
+        # The loss is normalised by y.size: k outputs flow at 1/k the speed of one.
+        b = rmtsolve.kernel_predict(X, Y[:, j], Xt, activation="erf", depth=2, times=[0.0, 1.0 / 3, 10.0 / 3])
+        assert b["mean"].shape == (3, 5)
+        np.testing.assert_allclose(a["mean"][:, :, j], b["mean"], rtol=1e-10, atol=1e-12)
+    c = rmtsolve.kernel_predict(X, Y, X, activation="erf", depth=2)
+    assert c["mean"].shape == (1, 40, 3)
+    np.testing.assert_allclose(c["mean"][0], Y, atol=1e-6)   # ridgeless: interpolation of every output
+    with pytest.raises(ValueError, match="y_train"):
+        rmtsolve.kernel_predict(X, Y[:30], Xt)
