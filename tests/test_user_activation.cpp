@@ -103,3 +103,19 @@ TEST(UserActivation, ModelsGiveTheBuiltInNumbers) {
 }
 
 }  // namespace
+
+namespace {
+// A newline typed into a flag (here inside a formula, where it is whitespace) must not break the
+// CSV: every header line stays a comment and the table parses.
+TEST(UserActivation, NewlineInAFlagKeepsTheCsvHeaderCommented) {
+  const auto r = rmtsolve_test::run_cli("curve rf --alpha 1 --activation \"$(printf 'expr:tanh(x\\n)')\"");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream in(r.out);
+  std::string line;
+  int comments = 0;
+  while (std::getline(in, line) && line.rfind("#", 0) == 0) ++comments;
+  EXPECT_GT(comments, 3);
+  EXPECT_EQ(line.rfind("alpha,", 0), 0u) << "first non-comment line: " << line;
+  EXPECT_NE(r.out.find("expr:tanh(x\\n)"), std::string::npos) << r.out;
+}
+}  // namespace
