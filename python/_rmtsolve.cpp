@@ -1,5 +1,6 @@
 // Python bindings: the sweep API (curve / simulate / validate / suites) of every model, and the GCM
 // ridge on covariances given as numpy arrays.  Tables come back as dicts of numpy arrays.
+#include <csignal>
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -12,6 +13,7 @@
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/kernels/predict.hpp"
 #include "rmtsolve/blas_kernel.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/grid.hpp"
 #include "rmtsolve/provenance.hpp"
@@ -161,10 +163,36 @@ SimulationOptions simulation_options(const py::handle& d, const py::handle& seed
   return o;
 }
 
+// Ctrl-C while a sweep runs without the GIL: Python's own handler would only set a flag that
+// nobody reads until the sweep ends.  For the duration of the call SIGINT instead asks the sweep
+// to stop after the point (or seed) under way, exactly as in the CLI; the finished rows come back
+// marked "interrupted" and the Python layer raises rmtsolve.Interrupted carrying them.
+class InterruptScope {
+ public:
+  InterruptScope() {
+    clear_interrupt();
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { request_interrupt(); };
+    sigemptyset(&sa.sa_mask);
+    installed_ = sigaction(SIGINT, &sa, &old_) == 0;
+  }
+  ~InterruptScope() {
+    if (installed_) sigaction(SIGINT, &old_, nullptr);
+    clear_interrupt();
+  }
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+ private:
+  struct sigaction old_ {};
+  bool installed_ = false;
+};
+
 // Runs a sweep without the GIL; an allocation failure becomes a MemoryError naming the model.
 template <class F>
 SweepOutcome run_released(const Model& model, F&& run) {
   try {
+    InterruptScope interrupts;
     py::gil_scoped_release release;
     return run();
   } catch (const std::bad_alloc&) {
@@ -425,7 +453,10 @@ PYBIND11_MODULE(_rmtsolve, m) {
     const auto arch = network_of(as_text(activation, "activation"), as_int(depth, "depth", 1, 1000),
                                  as_double(w_std, "w_std"), as_double(b_std, "b_std"),
                                  as_text(parametrisation, "parametrisation"));
-    const kernels::KernelPair k = X2 ? kernels::nngp_ntk(arch, X1, *X2) : kernels::nngp_ntk(arch, X1);
+    const kernels::KernelPair k = [&] {
+      py::gil_scoped_release release;  // other Python threads run meanwhile
+      return X2 ? kernels::nngp_ntk(arch, X1, *X2) : kernels::nngp_ntk(arch, X1);
+    }();
     py::dict d;
     d["nngp"] = k.nngp;
     d["ntk"] = k.ntk;
@@ -455,13 +486,15 @@ PYBIND11_MODULE(_rmtsolve, m) {
     if (X_test.cols() != X_train.cols()) throw InvalidInput("X_test", "must have as many columns as X_train");
     const auto arch = network_of(as_text(activation, "activation"), as_int(depth, "depth", 1, 1000),
                                  as_double(w_std, "w_std"), as_double(b_std, "b_std"), "ntk");
-    const kernels::KernelBlocks blocks = kernels::kernel_blocks(arch, X_train, X_test);
     const auto mode = kernel == "ntk" ? kernels::KernelMode::kNtk : kernels::KernelMode::kNngp;
     kernels::PredictionOptions options;
     options.ridge = ridge;
     options.learning_rate = learning_rate;
-    const kernels::Prediction p = times ? kernels::predict_gd_mse(mode, blocks, Y, *times, options)
-                                        : kernels::predict_gp(mode, blocks, Y, options);
+    const kernels::Prediction p = [&] {
+      py::gil_scoped_release release;
+      const kernels::KernelBlocks blocks = kernels::kernel_blocks(arch, X_train, X_test);
+      return times ? kernels::predict_gd_mse(mode, blocks, Y, *times, options) : kernels::predict_gp(mode, blocks, Y, options);
+    }();
     if (!p.summary.converged) throw InvalidInput("kernel", "prediction failed: " + p.summary.message);
     // Stacked arrays with a leading time axis (one entry when converged): mean (T, n_test) for
     // a label vector, (T, n_test, k) for k outputs; covariance (T, n_test, n_test), shared by the outputs.

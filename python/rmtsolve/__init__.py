@@ -63,8 +63,17 @@ def blas_info():
 
 
 _check_blas_kernel()
-__all__ = ["Table", "ConvergenceWarning", "BlasKernelWarning", "blas_info", "activation", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
+__all__ = ["Table", "ConvergenceWarning", "BlasKernelWarning", "Interrupted", "blas_info", "activation", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
            "kernel_predict", "srf_class"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) during curve/simulate/validate: the sweep stopped after the point or seed
+    under way; ``.table`` holds every point finished before, as the CLI keeps them."""
+
+    def __init__(self, table):
+        super().__init__(f"interrupted: {table.nrows} finished points kept in .table")
+        self.table = table
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -225,6 +234,8 @@ def _finish(table, model, params, solver=None, command=None):
         table.metadata["solver"] = options
     if command is not None:
         table.metadata["command"] = command
+    if str(table.metadata.get("interrupted", "")).startswith("yes"):
+        raise Interrupted(table)
     if "converged" in table and info is not None:
         names = [c for c in table.columns if c in info["numbers"] or c in info["texts"]]
         bad = [i for i, ok in enumerate(table["converged"]) if not ok]

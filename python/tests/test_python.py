@@ -451,3 +451,26 @@ def test_kernel_predict_multi_output_returns_stacked_arrays():
     np.testing.assert_allclose(c["mean"][0], Y, atol=1e-6)   # ridgeless: interpolation of every output
     with pytest.raises(ValueError, match="y_train"):
         rmtsolve.kernel_predict(X, Y[:30], Xt)
+
+
+def test_ctrl_c_stops_the_sweep_and_keeps_the_finished_points():
+    import signal
+    calls = [0]
+
+    def sigma(x):
+        # The interrupt arrives from inside the computation (an event, not a timer): on the 5th
+        # feature matrix, i.e. while the third of five points is being simulated.
+        calls[0] += 1
+        if np.ndim(x) > 0 and np.size(x) > 1000 and calls[0] == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return np.tanh(x)
+    s = rmtsolve.activation(sigma)
+    calls[0] = 0
+    with pytest.raises(rmtsolve.Interrupted) as e:
+        rmtsolve.simulate("rf", alpha=[0.5, 1.0, 1.5, 2.0, 2.5], d=40, seeds=1, threads=1, activation=s)
+    t = e.value.table
+    assert 1 <= t.nrows < 5 and np.all(np.isfinite(t["test_error_mean"]))
+    assert isinstance(e.value, KeyboardInterrupt)
+    # The interrupt was consumed: the next call runs to the end, and Python's own Ctrl-C handling is back.
+    assert rmtsolve.simulate("rf", alpha=[0.5, 1.0], d=40, seeds=1, threads=1).nrows == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
