@@ -1,5 +1,6 @@
 // Python bindings: the sweep API (curve / simulate / validate / suites) of every model, and the GCM
 // ridge on covariances given as numpy arrays.  Tables come back as dicts of numpy arrays.
+#include <csignal>
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -11,6 +12,8 @@
 
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/kernels/predict.hpp"
+#include "rmtsolve/blas_kernel.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/grid.hpp"
 #include "rmtsolve/provenance.hpp"
@@ -160,10 +163,36 @@ SimulationOptions simulation_options(const py::handle& d, const py::handle& seed
   return o;
 }
 
+// Ctrl-C while a sweep runs without the GIL: Python's own handler would only set a flag that
+// nobody reads until the sweep ends.  For the duration of the call SIGINT instead asks the sweep
+// to stop after the point (or seed) under way, exactly as in the CLI; the finished rows come back
+// marked "interrupted" and the Python layer raises rmtsolve.Interrupted carrying them.
+class InterruptScope {
+ public:
+  InterruptScope() {
+    clear_interrupt();
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { request_interrupt(); };
+    sigemptyset(&sa.sa_mask);
+    installed_ = sigaction(SIGINT, &sa, &old_) == 0;
+  }
+  ~InterruptScope() {
+    if (installed_) sigaction(SIGINT, &old_, nullptr);
+    clear_interrupt();
+  }
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+ private:
+  struct sigaction old_ {};
+  bool installed_ = false;
+};
+
 // Runs a sweep without the GIL; an allocation failure becomes a MemoryError naming the model.
 template <class F>
 SweepOutcome run_released(const Model& model, F&& run) {
   try {
+    InterruptScope interrupts;
     py::gil_scoped_release release;
     return run();
   } catch (const std::bad_alloc&) {
@@ -238,9 +267,77 @@ PYBIND11_MODULE(_rmtsolve, m) {
       d["texts"] = texts;
       d["outputs"] = model->outputs();
       d["simulated_outputs"] = model->simulated_outputs();
+      // Every column of each table kind with its meaning (the CLI's --help lists the same).
+      py::dict columns;
+      for (const char* kind : {"curve", "simulate", "validate"}) {
+        if (std::string(kind) != "curve" && model->simulated_outputs().empty()) continue;
+        py::list list;
+        for (const auto& c : table_columns(*model, kind)) list.append(py::make_tuple(c, column_help(*model, c)));
+        columns[kind] = list;
+      }
+      d["columns"] = columns;
       out.append(d);
     }
     return out;
+  });
+
+  // A Python callable as an activation: σ(x) for a float, and σ over a whole buffer in one call
+  // (the Monte Carlo's feature matrices) through a numpy view of it.  Called from sweeps that run
+  // without the GIL, possibly from several seed threads: every call takes the GIL.
+  // "TypeName: message", without pybind's traceback lines (errors are one line).
+  static const auto one_line = [](const py::error_already_set& e) {
+    return std::string(py::str(e.type().attr("__name__"))) + ": " + std::string(py::str(e.value()));
+  };
+  m.def("_register_activation", [](const std::string& name, const py::object& f, const py::object& df) {
+    auto hold = [](const py::object& o) {
+      return std::shared_ptr<py::object>(new py::object(o), [](py::object* p) {
+        if (Py_IsInitialized()) {
+          py::gil_scoped_acquire gil;
+          delete p;
+        }  // after finalisation the reference is left to the process exit
+      });
+    };
+    auto call = [name](const std::shared_ptr<py::object>& fn, double x) {
+      py::gil_scoped_acquire gil;
+      try {
+        return (*fn)(x).cast<double>();
+      } catch (py::error_already_set& e) {
+        throw InvalidInput("activation", "the Python function " + name + " raised " + one_line(e));
+      } catch (const py::cast_error&) {
+        throw InvalidInput("activation", "the Python function " + name + " did not return a number");
+      }
+    };
+    Activation a;
+    const auto fn = hold(f);
+    a.f = [fn, call](double x) { return call(fn, x); };
+    a.apply_inplace = [fn, name](double* data, long size) {
+      py::gil_scoped_acquire gil;
+      try {
+        py::array_t<double> view(size, data, py::capsule(data, [](void*) {}));
+        const auto out = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure((*fn)(view));
+        if (!out || out.size() != size)
+          throw InvalidInput("activation", "the Python function " + name + " must map an array to an array of the same size");
+        std::copy(out.data(), out.data() + size, data);
+      } catch (py::error_already_set& e) {
+        throw InvalidInput("activation", "the Python function " + name + " raised " + one_line(e));
+      }
+    };
+    if (!df.is_none()) {
+      const auto dfn = hold(df);
+      a.df = [dfn, call](double x) { return call(dfn, x); };
+    }
+    python_names([&] { register_activation(name, a); });
+  });
+  m.def("_unregister_activations", [] { unregister_activations("python:"); });
+
+  m.def("_blas_advice", [] {
+    const blas::Advice a = blas::advice();
+    py::dict d;
+    d["kernel"] = a.current;
+    d["recommended"] = a.recommended;
+    d["reason"] = a.reason;
+    d["describe"] = blas::describe();
+    return d;
   });
 
   m.def("solver_defaults", [] {
@@ -356,7 +453,10 @@ PYBIND11_MODULE(_rmtsolve, m) {
     const auto arch = network_of(as_text(activation, "activation"), as_int(depth, "depth", 1, 1000),
                                  as_double(w_std, "w_std"), as_double(b_std, "b_std"),
                                  as_text(parametrisation, "parametrisation"));
-    const kernels::KernelPair k = X2 ? kernels::nngp_ntk(arch, X1, *X2) : kernels::nngp_ntk(arch, X1);
+    const kernels::KernelPair k = [&] {
+      py::gil_scoped_release release;  // other Python threads run meanwhile
+      return X2 ? kernels::nngp_ntk(arch, X1, *X2) : kernels::nngp_ntk(arch, X1);
+    }();
     py::dict d;
     d["nngp"] = k.nngp;
     d["ntk"] = k.ntk;
@@ -370,33 +470,49 @@ PYBIND11_MODULE(_rmtsolve, m) {
                              const py::object& b_std, const py::object& kernel_arg, const py::object& times_arg,
                              const py::object& ridge_arg, const py::object& learning_rate_arg) {
     const Eigen::MatrixXd X_train = as_matrix(X_train_arg, "X_train"), X_test = as_matrix(X_test_arg, "X_test");
-    const std::vector<double> labels = as_vector(y_train_arg, "y_train");
-    const Eigen::VectorXd y_train = Eigen::Map<const Eigen::VectorXd>(labels.data(), static_cast<Eigen::Index>(labels.size()));
+    // y_train: one label per row (n,) or several outputs per row (n, k), as neural-tangents' predict.
+    const bool multi = py::module_::import("numpy").attr("ndim")(y_train_arg).cast<int>() == 2;
+    const Eigen::MatrixXd Y = multi ? as_matrix(y_train_arg, "y_train") : [&] {
+      const std::vector<double> labels = as_vector(y_train_arg, "y_train");
+      return Eigen::MatrixXd(Eigen::Map<const Eigen::VectorXd>(labels.data(), static_cast<Eigen::Index>(labels.size())));
+    }();
     const std::string kernel = as_text(kernel_arg, "kernel");
     const std::optional<std::vector<double>> times =
         times_arg.is_none() ? std::nullopt : std::optional<std::vector<double>>(as_vector(times_arg, "times"));
     const double ridge = as_double(ridge_arg, "ridge"), learning_rate = as_double(learning_rate_arg, "learning_rate");
     if (kernel != "ntk" && kernel != "nngp") throw InvalidInput("kernel", "must be ntk or nngp, got '" + kernel.substr(0, 60) + "'");
-    if (y_train.size() != X_train.rows()) throw InvalidInput("y_train", "needs one label per row of X_train");
+    if (Y.rows() != X_train.rows()) throw InvalidInput("y_train", "needs one label (row) per row of X_train");
+    if (Y.cols() == 0) throw InvalidInput("y_train", "needs at least one output column");
     if (X_test.cols() != X_train.cols()) throw InvalidInput("X_test", "must have as many columns as X_train");
     const auto arch = network_of(as_text(activation, "activation"), as_int(depth, "depth", 1, 1000),
                                  as_double(w_std, "w_std"), as_double(b_std, "b_std"), "ntk");
-    const kernels::KernelBlocks blocks = kernels::kernel_blocks(arch, X_train, X_test);
     const auto mode = kernel == "ntk" ? kernels::KernelMode::kNtk : kernels::KernelMode::kNngp;
     kernels::PredictionOptions options;
     options.ridge = ridge;
     options.learning_rate = learning_rate;
-    const Eigen::MatrixXd Y = y_train;
-    const kernels::Prediction p = times ? kernels::predict_gd_mse(mode, blocks, Y, *times, options)
-                                        : kernels::predict_gp(mode, blocks, Y, options);
+    const kernels::Prediction p = [&] {
+      py::gil_scoped_release release;
+      const kernels::KernelBlocks blocks = kernels::kernel_blocks(arch, X_train, X_test);
+      return times ? kernels::predict_gd_mse(mode, blocks, Y, *times, options) : kernels::predict_gp(mode, blocks, Y, options);
+    }();
     if (!p.summary.converged) throw InvalidInput("kernel", "prediction failed: " + p.summary.message);
+    // Stacked arrays with a leading time axis (one entry when converged): mean (T, n_test) for
+    // a label vector, (T, n_test, k) for k outputs; covariance (T, n_test, n_test), shared by the outputs.
+    const py::ssize_t T = static_cast<py::ssize_t>(p.mean.size()), m = X_test.rows(), k = Y.cols();
+    py::array_t<double> mean(multi ? std::vector<py::ssize_t>{T, m, k} : std::vector<py::ssize_t>{T, m});
+    double* out = mean.mutable_data();
+    for (py::ssize_t t = 0; t < T; ++t)
+      for (py::ssize_t i = 0; i < m; ++i)
+        for (py::ssize_t j = 0; j < k; ++j) *out++ = p.mean[static_cast<size_t>(t)](i, j);
+    py::array_t<double> covariance(std::vector<py::ssize_t>{static_cast<py::ssize_t>(p.covariance.size()), m, m});
+    double* c = covariance.mutable_data();
+    for (const auto& cov : p.covariance)
+      for (py::ssize_t i = 0; i < m; ++i)
+        for (py::ssize_t j = 0; j < m; ++j) *c++ = cov(i, j);
     py::dict d;
-    py::list means, covariances;
-    for (const auto& mean : p.mean) means.append(Eigen::VectorXd(mean.col(0)));
-    for (const auto& cov : p.covariance) covariances.append(cov);
-    d["times"] = p.times;
-    d["mean"] = means;
-    d["covariance"] = covariances;
+    d["times"] = py::array_t<double>(static_cast<py::ssize_t>(p.times.size()), p.times.data());
+    d["mean"] = mean;
+    d["covariance"] = covariance;
     d["condition_number"] = p.condition_number;
     d["eta_max"] = p.eta_max;
     d["summary"] = p.summary.brief();
@@ -406,5 +522,8 @@ PYBIND11_MODULE(_rmtsolve, m) {
      py::arg("ridge") = 0.0, py::arg("learning_rate") = 1.0,
      "Mean (and covariance) of the infinite ensemble trained by gradient flow on 1/(2n) sum (f - y)^2 with the NTK\n"
      "(kernel='ntk') or the readout only (kernel='nngp'), at the given times (t = learning rate x steps), or, with\n"
-     "times=None, converged with a ridge (GP posterior / kernel ridge regression).");
+     "times=None, converged with a ridge (GP posterior / kernel ridge regression).\n"
+     "y_train is (n,) or (n, k) for k outputs.  Returns a dict: times (T,), mean (T, n_test) or (T, n_test, k),\n"
+     "covariance (T, n_test, n_test), condition_number, eta_max, summary.  The loss is normalised by y_train.size\n"
+     "(as neural-tangents), so with k outputs the flow at time t is each single output's flow at t/k.");
 }

@@ -104,7 +104,7 @@ double hermite_he(int k, double x) {
 
 std::vector<std::string> activation_names() {
   return {"linear", "tanh", "erf",       "relu",  "sign", "sigmoid",          "softplus",
-          "gelu",   "sin",  "cos", "quadratic", "cubic", "hermite:c0,c1,..."};
+          "gelu",   "sin",  "cos", "quadratic", "cubic", "hermite:c0,c1,...", "expr:FORMULA_IN_x"};
 }
 
 Activation make_activation(const std::string& spec, const std::string& parameter) {
@@ -172,6 +172,10 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a = polynomial(spec, {0.0, 0.0, 0.0, 1.0});
   } else if (spec.rfind("hermite:", 0) == 0) {
     a = polynomial(spec, parse_coefficients(spec.substr(8), parameter));
+  } else if (spec.rfind("expr:", 0) == 0) {
+    a = expression_activation(spec, parameter);
+  } else if (auto user = registered_activation(spec)) {
+    a = *user;
   } else {
     std::string names;
     for (const auto& n : activation_names()) names += (names.empty() ? "" : ", ") + n;

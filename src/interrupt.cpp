@@ -19,5 +19,6 @@ void install_interrupt_handler() {
 
 bool interrupted() { return flag.load(); }
 void request_interrupt() { flag.store(true); }
+void clear_interrupt() { flag.store(false); }
 
 }  // namespace rmtsolve

@@ -4,15 +4,9 @@
 #include <fstream>
 #include <thread>
 
+#include "rmtsolve/blas_kernel.hpp"
 #include "rmtsolve_git.hpp"
 
-// OpenBLAS's own report of its build and of the kernel it selected for this CPU at run time
-// (declared in its cblas.h, which would clash with Eigen's BLAS declarations).
-extern "C" {
-char* openblas_get_config(void);
-char* openblas_get_corename(void);
-int openblas_get_num_threads(void);
-}
 
 namespace rmtsolve {
 namespace {
@@ -41,8 +35,7 @@ std::vector<std::pair<std::string, std::string>> run_provenance(int threads) {
       {"git_revision", RMTSOLVE_GIT_REVISION},
       {"time_utc", utc_now()},
       {"cpu", cpu_model() + " (" + cores + " logical cores)"},
-      {"blas", std::string(openblas_get_config()) + "; kernel " + openblas_get_corename() + "; " +
-                   std::to_string(openblas_get_num_threads()) + " BLAS threads"}};
+      {"blas", blas::describe()}};
   if (threads >= 0) out.emplace_back("threads", threads > 0 ? std::to_string(threads) : cores + " (one per core)");
   return out;
 }

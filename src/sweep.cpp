@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "rmtsolve/error.hpp"
@@ -184,6 +185,53 @@ std::vector<std::string> table_columns(const Model& model, const std::string& ki
   }
   add_text_columns(model, t);
   return t.columns;
+}
+
+std::string column_help(const Model& model, const std::string& column) {
+  const auto own = model.output_help();
+  const auto ends = [&](const std::string& suffix) {
+    return column.size() > suffix.size() && column.compare(column.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  const auto stem = [&](const std::string& suffix) { return column.substr(0, column.size() - suffix.size()); };
+  static const std::map<std::string, std::string> shared{
+      {"test_error", "E_test: mean squared error of the prediction on fresh data, label noise included"},
+      {"train_error", "E_train: mean squared error on the training set at the fitted readout"},
+      {"classification_error", "P(sign of the prediction != y) on fresh data"},
+      {"train_loss", "training loss per sample at the minimiser, penalty excluded"},
+      {"converged", "1 if the solver met --tolerance; 0 otherwise (the outputs are then empty)"},
+      {"reason", "why the solver stopped: converged, max_iterations, non_finite, no_bracket or divergent"},
+      {"iterations", "fixed-point iterations used (0 for a closed form)"},
+      {"residual", "the last step's relative residual |G(x) - x|/max(1, |x|), to compare with --tolerance"},
+      {"solver_method", "how the point was solved (Anderson/damped iteration, GSL hybrid fallback, root, closed form)"},
+      {"evaluations", "--optimize/--reach: model solves used by the search"},
+      {"bracket_lo", "--optimize/--reach: lower end of the final bracket of the searched parameter"},
+      {"bracket_hi", "--optimize/--reach: upper end of the final bracket of the searched parameter"},
+      {"on_bound", "--optimize: no, lower, upper (optimum on a bound of --bounds) or zero (the lambda -> 0 limit)"},
+      {"search", "--optimize/--reach: method, tolerance and local minima found"},
+      {"seeds", "Monte Carlo seeds averaged"},
+      {"allow_below", "validate: allowed deviation below the theory (k-sigma SE + finite-size allowance)"},
+      {"allow_above", "validate: allowed deviation above the theory (k-sigma SE + finite-size allowance)"},
+      {"verdict", "validate: PASS when every compared output is within its allowance, else FAIL"}};
+  const auto output = [&](const std::string& name) -> std::string {
+    if (auto it = own.find(name); it != own.end()) return it->second;
+    if (auto it = shared.find(name); it != shared.end()) return it->second;
+    return "";
+  };
+  for (const auto& p : model.numbers())
+    if (p.name == column) return p.help;
+  for (const auto& p : model.texts())
+    if (p.name == column) return p.help;
+  if (std::string h = output(column); !h.empty()) return h;
+  if (ends("_opt")) return "--optimize: the value of " + stem("_opt") + " that minimises the objective";
+  if (ends("_reach")) return "--reach: the smallest " + stem("_reach") + " at which the output reaches the target";
+  for (const auto& [suffix, what] : std::vector<std::pair<std::string, std::string>>{
+           {"_mean", "Monte Carlo mean over seeds of "},
+           {"_se", "standard error of the Monte Carlo mean of "},
+           {"_theory", "theory value of "},
+           {"_z", "(Monte Carlo mean - theory)/SE of "}})
+    if (ends(suffix))
+      if (!output(stem(suffix)).empty()) return what + stem(suffix);
+  return "";
 }
 
 std::vector<Point> expand(const Model& model, const SweepSpec& spec) {

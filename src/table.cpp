@@ -38,9 +38,28 @@ std::string format_exact(double v) {
   return std::string(buf, r.ptr);
 }
 
+// A metadata value on its "# key: value" line: control characters (a newline typed into a flag)
+// escaped, so that every header line stays one comment line and the CSV below stays readable.
+static std::string one_line(const std::string& value) {
+  std::string out;
+  for (unsigned char ch : value) {
+    if (ch == '\n') out += "\\n";
+    else if (ch == '\r') out += "\\r";
+    else if (ch == '\t') out += "\\t";
+    else if (ch < 0x20 || ch == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+      out += buf;
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out;
+}
+
 std::string Table::to_csv() const {
   std::ostringstream out;
-  for (const auto& [key, value] : metadata) out << "# " << key << ": " << value << "\n";
+  for (const auto& [key, value] : metadata) out << "# " << key << ": " << one_line(value) << "\n";
   for (size_t c = 0; c < columns.size(); ++c) out << (c ? "," : "") << columns[c];
   out << "\n";
   for (const auto& row : rows) {
@@ -99,7 +118,7 @@ std::string Table::to_text(const std::vector<std::string>& hidden) const {
   std::ostringstream out;
   for (const auto& [key, value] : metadata)
     if (key == "model" || key == "d" || key == "seeds" || key == "n_test" || key == "interrupted")
-      out << "# " << key << ": " << value << "\n";
+      out << "# " << key << ": " << one_line(value) << "\n";
   for (const auto& line : cells) {
     for (size_t c = 0; c < line.size(); ++c) {
       const std::string pad(width[c] - line[c].size(), ' ');

@@ -292,3 +292,36 @@ TEST_F(PlotDir, ProvenanceRecordsRevisionTimeBlasAndInputHashes) {
   EXPECT_NEAR(doc["rows"][0]["teacher_rho"].get<double>(), 1.1, 1e-12);  // a 3-term mean: round-off only
   EXPECT_TRUE(doc["metadata"].contains("sha256 " + path("psi.csv")));
 }
+
+// Every column of every table kind is explained: parameters by their flag help, outputs, Monte
+// Carlo, verdict, solver and search columns by column_help (issue: "what is kappa_star?").
+TEST(ColumnHelp, EveryColumnOfEveryModelIsDescribed) {
+  for (const auto& m : rmtsolve::models())
+    for (const char* kind : {"curve", "simulate", "validate"}) {
+      if (std::string(kind) != "curve" && m->simulated_outputs().empty()) continue;
+      rmtsolve::SearchSpec search;
+      search.optimize = "lambda";
+      search.reach = "test_error=0.1";
+      search.over = "alpha";
+      for (const auto& c : rmtsolve::table_columns(*m, kind, std::string(kind) == "curve" ? search : rmtsolve::SearchSpec{}))
+        EXPECT_FALSE(rmtsolve::column_help(*m, c).empty()) << m->name() << " " << kind << ": column " << c;
+      // Model-specific descriptions name real outputs (a typo would document a column that does not exist).
+      auto outputs = m->outputs();
+      for (const auto& o : m->simulated_outputs()) outputs.push_back(o);
+      for (const auto& [name, help] : m->output_help()) {
+        EXPECT_NE(std::find(outputs.begin(), outputs.end(), name), outputs.end()) << m->name() << ": " << name;
+        EXPECT_FALSE(help.empty()) << m->name() << ": " << name;
+      }
+    }
+}
+
+TEST(ColumnHelp, ModelHelpListsItsOutputColumns) {
+  const auto r = run_cli("curve rf --help");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Output columns"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("kappa_star"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nu1"), std::string::npos) << r.out;
+  const auto v = run_cli("validate srf --help");
+  ASSERT_EQ(v.code, 0) << v.err;
+  EXPECT_NE(v.out.find("test_error_z"), std::string::npos) << v.out;
+}

@@ -1,6 +1,7 @@
 // Property tests over random valid parameter draws (fixed seed, so failures reproduce): every
 // equation system converges to finite, non-negative errors with train ≤ test, the training error
 // never decreases with the ridge, and the test error never decreases with the label noise.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -124,5 +125,12 @@ TEST(Properties, GaussianCovariateConvexLosses) {
     EXPECT_TRUE(cls >= 0.0 && cls <= 0.5) << describe(p);
     EXPECT_GE(loss, 0.0) << describe(p);
     EXPECT_TRUE(std::isfinite(r.values[0])) << describe(p);
+    // The reported errors are those of the reported overlaps (equations/gcm/README.md): for a
+    // label ±1 with teacher variance ρ + Δ, P(error) = arccos(m/√((ρ+Δ)q))/π and
+    // E(y − sign-free ŷ)² = 1 + q − 2m√(2/(π(ρ+Δ))).  A mis-assembled row fails this.
+    const double q = r.values[5], mm = r.values[6], rho = r.values[10] + p.number["noise"];
+    ASSERT_GT(q, 0.0) << describe(p);
+    EXPECT_NEAR(cls, std::acos(std::clamp(mm / std::sqrt(rho * q), -1.0, 1.0)) / M_PI, 1e-10) << describe(p);
+    EXPECT_NEAR(r.values[0], 1.0 + q - 2.0 * mm * std::sqrt(2.0 / (M_PI * rho)), 1e-10 * (1.0 + q)) << describe(p);
   }
 }

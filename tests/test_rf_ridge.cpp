@@ -101,6 +101,17 @@ TEST(RfRidge, HardPointsNearInterpolationConverge) {
       EXPECT_LT(r.summary.iterations, 60);
     }
   }
+  // The values, not only convergence: at n = p the ridgeless test error is infinite and the
+  // interpolation peak grows as E(λ) = C/√λ + D + O(√λ).  So g(λ) = E√λ = C + D√λ + O(λ) must
+  // converge, its steps shrinking ×10 per ×100 in λ (Richardson); a solver returning a wrong
+  // value at small λ (a stalled iterate, a lost digit in ν) breaks the ratio.
+  for (double beta : {0.5, 1.0, 3.0}) {
+    auto g = [&](double lambda) { return rf_ridge::solve(tanh_spec(beta, beta, lambda)).test_error * std::sqrt(lambda); };
+    const double g4 = g(1e-4), g6 = g(1e-6), g8 = g(1e-8), g10 = g(1e-10);
+    EXPECT_NEAR((g6 - g8) / (g8 - g10), 10.0, 1.0) << "beta " << beta;
+    EXPECT_NEAR((g4 - g6) / (g6 - g8), 10.0, 1.5) << "beta " << beta;
+    EXPECT_GT(g10, 0.0);
+  }
   // Exactly ridgeless at n = p: reported as divergent, never as a number.
   const auto r = rf_ridge::solve(tanh_spec(2.0, 2.0, 0.0));
   EXPECT_FALSE(r.summary.converged);

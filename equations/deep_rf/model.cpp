@@ -1,3 +1,4 @@
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -80,6 +81,15 @@ class DeepModel final : public Model {
   }
   std::vector<std::string> outputs() const override {
     return {"test_error", "train_error", "df1", "df2", "depth", "r_last", "kappa0_last", "kappa1_last", "kappa_star_last"};
+  }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"df1", "df1/n: degrees of freedom sum w/(w + kappa) over the last layer's feature spectrum, divided by n"},
+            {"df2", "df2/n: sum w^2/(w + kappa)^2 divided by n; 1 - df2/n -> 0 at the interpolation threshold"},
+            {"depth", "L: number of hidden layers (the length of --widths)"},
+            {"r_last", "r_L: pre-activation variance of the last hidden layer"},
+            {"kappa0_last", "kappa0 = E sigma_L(sqrt(r_L) z): the last layer's mean"},
+            {"kappa1_last", "kappa1: the last layer's linear coefficient"},
+            {"kappa_star_last", "kappa*: the last layer's non-linear part"}};
   }
   PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>&) const override {
     const Spec spec = spec_of(pt);

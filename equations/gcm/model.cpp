@@ -113,6 +113,18 @@ class GcmModel final : public Model {
     return {"test_error", "train_error", "classification_error", "train_loss", "V", "q", "m", "Vhat", "qhat", "mhat",
             "teacher_rho"};
   }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"test_error", "E_test = E(y - yhat)^2 on fresh data (labels +-1 for sign/probit teachers), noise included"},
+            {"train_error", "E_train = E(y - z)^2 on the training set, z the proximal (fitted) field"},
+            {"train_loss", "E l(y, z) per training sample at the fixed point, penalty excluded"},
+            {"V", "V: variance overlap of the student field"},
+            {"q", "q: squared norm overlap of the student field"},
+            {"m", "m: teacher-student overlap"},
+            {"Vhat", "V-hat: conjugate of V"},
+            {"qhat", "q-hat: conjugate of q"},
+            {"mhat", "m-hat: conjugate of m"},
+            {"teacher_rho", "rho = tr(Psi)/k actually used: the teacher's signal variance (the rho column is the --rho flag)"}};
+  }
   PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>& warm) const override {
     const Loss loss = parse_loss(pt.str("loss"));
     const Teacher teacher = parse_teacher(pt.str("teacher"));

@@ -1,3 +1,4 @@
+#include <map>
 #include <cmath>
 
 #include "empirical.hpp"
@@ -72,6 +73,20 @@ class KernelModel final : public Model {
   std::vector<std::string> outputs() const override {
     return {"nngp",        "ntk",         "nngp_deriv",      "ntk_deriv",  "nngp_diag",  "ntk_diag",
             "nngp_kappa0", "nngp_kappa1", "nngp_kappa_star", "ntk_kappa0", "ntk_kappa1", "ntk_kappa_star"};
+  }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"nngp", "NNGP kernel k(rho) between two unit inputs at correlation rho, infinite width"},
+            {"ntk", "NTK Theta(rho) between two unit inputs at correlation rho, infinite width"},
+            {"nngp_deriv", "dk/drho of the NNGP"},
+            {"ntk_deriv", "dTheta/drho of the NTK"},
+            {"nngp_diag", "k(1): the NNGP on the diagonal"},
+            {"ntk_diag", "Theta(1): the NTK on the diagonal"},
+            {"nngp_kappa0", "kappa0 = k(0): constant part of the NNGP's linearisation K ~ kappa0 11^T + kappa1 XX^T/d + kappa* I"},
+            {"nngp_kappa1", "kappa1 = k'(0): linear part of the NNGP's linearisation"},
+            {"nngp_kappa_star", "kappa* = k(1) - k(0) - k'(0): the part acting as a ridge"},
+            {"ntk_kappa0", "kappa0 of the NTK's linearisation"},
+            {"ntk_kappa1", "kappa1 of the NTK's linearisation"},
+            {"ntk_kappa_star", "kappa* of the NTK's linearisation"}};
   }
   PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
     const Spec s = spec_of(pt);

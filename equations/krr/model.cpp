@@ -1,3 +1,4 @@
+#include <map>
 #include <cmath>
 
 #include "equations/kernels/predict.hpp"
@@ -81,6 +82,14 @@ class KrrModel final : public Model {
   }
   std::vector<std::string> outputs() const override {
     return {"test_error", "train_error", "bias", "variance", "kappa0", "kappa1", "kappa_star", "effective_ridge"};
+  }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"bias", "bias term of E_test (E_test = bias + variance + label noise)"},
+            {"variance", "variance term of E_test"},
+            {"kappa0", "kappa0 = k(0) of the kernel's linearisation K ~ kappa0 11^T + kappa1 XX^T/d + kappa* I"},
+            {"kappa1", "kappa1 = k'(0) of the kernel's linearisation"},
+            {"kappa_star", "kappa* = k(1) - k(0) - k'(0), the implicit ridge"},
+            {"effective_ridge", "(kappa* + lambda)/kappa1: the ridge the linearised estimator sees"}};
   }
   PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
     const Result r = krr::solve(spec_of(pt));

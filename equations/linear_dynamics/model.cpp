@@ -1,3 +1,4 @@
+#include <map>
 #include <cmath>
 #include <mutex>
 #include <sstream>
@@ -75,6 +76,20 @@ class DynamicsModel final : public Model {
   }
   std::vector<std::string> outputs() const override {
     return {"F", "Theta", "loss", "tau", "F0", "Theta0", "Delta", "theta_inf", "rho", "theta_ratio", "t_learn", "t_plateau"};
+  }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"F", "F(t): the network's output on the input"},
+            {"Theta", "Theta(t): the scalar NTK"},
+            {"loss", "L = (F - c)^2/2"},
+            {"tau", "warped time tau = int kappa (c - F) dt"},
+            {"F0", "F_0: the drawn network's initial output"},
+            {"Theta0", "Theta_0: the initial NTK"},
+            {"Delta", "Delta: the conserved imbalance of the neurons"},
+            {"theta_inf", "Theta_inf: the final NTK, also the late-time rate (F - c ~ e^(-Theta_inf t))"},
+            {"rho", "rho = omega kappa |c|/Theta_0: the richness of the dynamics (lazy << 1 << rich)"},
+            {"theta_ratio", "Theta_inf/Theta_0: how much the NTK moves"},
+            {"t_learn", "first time at which half of the initial residual |F_0 - c| is learned"},
+            {"t_plateau", "asymptotic plateau time (1/A) ln(A/max(Delta, omega kappa |F_0|)); empty unless rho >> 1"}};
   }
   PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
     const Init init = parse_init(pt.str("init"), width_of(pt["width"]), pt["sigma_u"], pt["sigma_w"]);
@@ -177,6 +192,16 @@ class PhaseModel final : public Model {
   std::vector<std::string> outputs() const override {
     return {"rho", "theta_ratio", "t_learn", "regime", "rho_exponent", "regime_limit", "Theta0", "F0_sd"};
   }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"rho", "rho of the typical network at this width (lazy << 1 << rich)"},
+            {"theta_ratio", "Theta_inf/Theta_0 = sqrt(1 + rho^2) of the typical network"},
+            {"t_learn", "exact t_learn of the typical network (F_0 = 0, Delta = Theta_0)"},
+            {"regime", "0 kernel/lazy (rho <= rho_lazy), 1 feature learning, 2 rich (rho >= rho_rich)"},
+            {"rho_exponent", "r in rho ~ d^r from the a_X exponents"},
+            {"regime_limit", "regime as d -> infinity from the sign of r: 0 (r < 0), 1 (r = 0), 2 (r > 0)"},
+            {"Theta0", "Theta_0 = kappa^2 d (eta_w sigma_u^2 + eta_u sigma_w^2) of the typical network"},
+            {"F0_sd", "standard deviation of F_0 over initialisations, kappa sqrt(d) sigma_u sigma_w"}};
+  }
   PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
     if (!(pt["rho_lazy"] < pt["rho_rich"])) throw InvalidInput("rho_lazy", "must be below rho_rich");
     const double d = pt["width"];
@@ -210,6 +235,17 @@ class SingleNeuronModel final : public Model {
   }
   std::vector<std::string> outputs() const override {
     return {"beta_norm", "beta_par", "beta_perp", "a", "w_norm", "mu", "phi", "kernel_distance", "loss"};
+  }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"beta_norm", "|beta| with beta = a w, the network's linear map"},
+            {"beta_par", "beta . beta*-hat, beta* = Sigma^+ b the minimum-norm interpolant"},
+            {"beta_perp", "|beta - beta_par beta*-hat|"},
+            {"a", "a(t): the output weight"},
+            {"w_norm", "|w(t)|: the norm of the input weights"},
+            {"mu", "mu = a |w|, signed"},
+            {"phi", "phi = w-hat . beta*-hat: alignment of the input weights with the interpolant"},
+            {"kernel_distance", "S(0, t) = 1 - <M_0, M_t>_F/(|M_0|_F |M_t|_F) of the NTK M"},
+            {"loss", "excess loss (beta - beta*)^T Sigma (beta - beta*)/2"}};
   }
   PlotHint plot_hint(const Point&) const override {
     return {{{{"beta_par", "beta_perp", "beta_norm"}, "β = a w: along β*, across, |β|"},
@@ -246,6 +282,10 @@ class SaxeModel final : public Model {
   }
   std::vector<TextParameter> texts() const override { return {}; }
   std::vector<std::string> outputs() const override { return {"u", "t_learn"}; }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"u", "u(t): strength of the mode"},
+            {"t_learn", "time at which u reaches s/2"}};
+  }
   PlotHint plot_hint(const Point&) const override {
     return {{{{"u"}, "mode strength u(t)"}, {{"t_learn"}, "learning time t_learn (u = s/2)"}}};
   }

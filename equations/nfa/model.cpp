@@ -1,3 +1,4 @@
+#include <map>
 #include <algorithm>
 #include <cmath>
 #include <mutex>
@@ -167,6 +168,20 @@ class NfaModel final : public Model {
   std::vector<std::string> simulated_outputs() const override {
     return {"train_loss",       "test_loss",     "nfa_pearson",    "nfa_cosine",   "cnfa_pearson",   "cnfa_cosine",
             "weight_change",    "kernel_distance", "kernel_alignment", "cnfa_pred", "cnfa_pred_inf", "cnfa_pred_inf_no_f0"};
+  }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"train_loss", "half the mean squared error on the training set"},
+            {"test_loss", "half the mean squared error on n_test fresh samples"},
+            {"nfa_pearson", "NFA: Pearson correlation of the NFM W^T W and the AGOP (W^T K W)^s of --layer"},
+            {"nfa_cosine", "NFA: cosine similarity of the NFM and the AGOP"},
+            {"cnfa_pearson", "C-NFA: Pearson correlation of dW^T dW and (dW^T K dW)^s, dW = W - W(0); empty at step 0"},
+            {"cnfa_cosine", "C-NFA: cosine similarity of the same matrices"},
+            {"weight_change", "|W - W(0)|_F/|W|_F of --layer"},
+            {"kernel_distance", "S(0, t) = 1 - <Theta_0, Theta_t>_F/(|Theta_0|_F |Theta_t|_F) of the empirical NTK"},
+            {"kernel_alignment", "kernel-target alignment y^T Theta_t y/(|Theta_t|_F |y|^2)"},
+            {"cnfa_pred", "early-time C-NFA predicted from the network at initialisation (Pearson)"},
+            {"cnfa_pred_inf", "the same with the infinite-width ReLU kernel; one-layer ReLU only, NaN otherwise"},
+            {"cnfa_pred_inf_no_f0", "cnfa_pred_inf with the initial output ignored (r = -y)"}};
   }
   std::vector<mc::Estimate> simulate(const Point& pt, const SimulationOptions& o) const override {
     const Spec s = spec_of(pt, o);

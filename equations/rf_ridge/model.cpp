@@ -1,3 +1,4 @@
+#include <map>
 #include <cmath>
 
 #include "rf_ridge.hpp"
@@ -47,6 +48,17 @@ class RfModel final : public Model {
             r.summary};
   }
   bool supports_single_precision() const override { return true; }
+  std::map<std::string, std::string> output_help() const override {
+    return {{"kappa0", "kappa0 = E sigma(z): the student's mean (z ~ N(0,1))"},
+        {"kappa1", "kappa1 = E z sigma(z): its linear coefficient"},
+        {"kappa_star", "kappa* = sqrt(Var sigma - kappa1^2): its non-linear part"},
+        {"f1", "F1 = E z sigma*(z): the target's linear coefficient (signal F1^2)"},
+        {"fstar", "F* = sqrt(Var sigma* - F1^2): the target's non-linear part, acting as noise"},
+        {"df1", "df1/n: degrees of freedom sum w/(w + nu1) over the feature spectrum, divided by n"},
+        {"df2", "df2/n: sum w^2/(w + nu1)^2 divided by n; 1 - df2/n -> 0 at the interpolation threshold"},
+        {"nu0", "nu0: the self-consistent ridge of the input layer of the chain"},
+        {"nu1", "nu1 = p kappa: the effective ridge the readout sees"}};
+  }
   std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
   std::vector<mc::Estimate> simulate(const Point& pt, const SimulationOptions& o) const override {
     const Spec s = spec_of(pt);

@@ -39,6 +39,26 @@ struct Activation {
 /// (probabilists' Hermite polynomials).  Throws InvalidInput naming `parameter` otherwise.
 Activation make_activation(const std::string& spec, const std::string& parameter = "activation");
 
+/// "expr:FORMULA[;d=FORMULA][;kinks=a:b:...]": σ given as a formula in x (muparser syntax: + - * /
+/// ^, sin cos tan tanh exp log sqrt abs min max sign, `x > 0 ? x : 0`, constants _pi _e).
+/// σ′ is the `d=` formula if given, else Boost's sixth-order central difference of σ; `kinks`
+/// are points other than 0 where σ or σ′ jumps (0 is always a cut).  Refused with InvalidInput naming
+/// `parameter` when the formula does not parse or σ is not finite on [−12, 12].  Gaussian
+/// expectations then take the adaptive-quadrature route of the built-ins without a closed form
+/// (tanh, softplus), with the same accuracy.  make_activation accepts this form.
+Activation expression_activation(const std::string& spec, const std::string& parameter = "activation");
+
+/// Registers a user activation under `name` ("PREFIX:NAME", e.g. "user:mysigma"); make_activation
+/// then returns it for that name.  `a.f` is required; `a.df` defaults to a numerical derivative;
+/// `a.odd` is measured.  Thread-safe.  (The Python module registers callables as "python:NAME".)
+void register_activation(const std::string& name, Activation a);
+/// Removes every registered activation whose name starts with `prefix`.
+void unregister_activations(const std::string& prefix);
+/// The activation registered under `name`, if any.
+std::optional<Activation> registered_activation(const std::string& name);
+/// Checks σ (finite on [−12, 12]), measures oddness and supplies a numerical σ′ where none is given.
+void complete_user_activation(Activation& a, const std::string& parameter);
+
 /// Probabilists' Hermite polynomial He_k(x) (three-term recurrence).
 double hermite_he(int k, double x);
 

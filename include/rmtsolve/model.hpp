@@ -99,6 +99,12 @@ class Model {
   /// (empty at the first point).  Throws InvalidInput for inadmissible parameters.
   virtual PointResult solve(const Point& point, const SolverOptions& options, std::vector<double>& warm) const = 0;
 
+  /// Symbol and meaning of this model's own outputs (outputs() and simulated_outputs()), for
+  /// `--help`, Python docstrings and `rmtsolve models`.  Outputs that mean the same in every model
+  /// (test_error, train_error, classification_error, train_loss) are described once, by
+  /// column_help() in sweep.hpp; a model entry for one of them overrides that description.
+  virtual std::map<std::string, std::string> output_help() const { return {}; }
+
   /// Outputs that the Monte Carlo estimates; names shared with outputs() are compared by validate.
   virtual std::vector<std::string> simulated_outputs() const { return {}; }
   virtual std::vector<mc::Estimate> simulate(const Point& point, const SimulationOptions& options) const;

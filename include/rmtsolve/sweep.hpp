@@ -41,6 +41,11 @@ std::vector<Point> expand(const Model& model, const SweepSpec& spec);
 /// "validate"), known before anything is computed.
 std::vector<std::string> table_columns(const Model& model, const std::string& kind, const SearchSpec& search = {});
 
+/// What a column of `table_columns(model, …)` holds (symbol and meaning): parameters by their help,
+/// outputs by Model::output_help() or the shared descriptions, Monte Carlo, verdict, solver and
+/// search columns by their role.  Empty for a name that is none of these.
+std::string column_help(const Model& model, const std::string& column);
+
 struct SweepOutcome {
   Table table;
   int failed_points = 0;           // points whose solve did not converge

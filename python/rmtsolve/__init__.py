@@ -40,8 +40,40 @@ def _check_numpy_abi():
 
 
 _check_numpy_abi()
-__all__ = ["Table", "ConvergenceWarning", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
+
+
+class BlasKernelWarning(RuntimeWarning):
+    """OpenBLAS runs a generic fallback kernel although the CPU supports a much faster one."""
+
+
+def _check_blas_kernel():
+    # OpenBLAS picks its kernel when it is loaded, from the CPU model; a masked model (common on
+    # cloud VMs) gets the SSE3 fallback, 4-5x slower on every product.  The CLI restarts itself with
+    # a better kernel; an interpreter cannot, so say how to fix it.
+    advice = _rmtsolve._blas_advice()
+    if advice["recommended"]:
+        _warnings.warn(f"{advice['reason']}. Start Python with OPENBLAS_CORETYPE={advice['recommended']} in the "
+                       "environment (this also speeds up numpy when it uses OpenBLAS); set RMTSOLVE_BLAS_KERNEL=keep "
+                       "to silence this warning", BlasKernelWarning, stacklevel=3)
+
+
+def blas_info():
+    """The BLAS library and kernel in use, and what rmtsolve advises about it (a dict)."""
+    return dict(_rmtsolve._blas_advice())
+
+
+_check_blas_kernel()
+__all__ = ["Table", "ConvergenceWarning", "BlasKernelWarning", "Interrupted", "blas_info", "activation", "curve", "simulate", "validate", "validate_suite", "models", "gcm_ridge", "kernels",
            "kernel_predict", "srf_class"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) during curve/simulate/validate: the sweep stopped after the point or seed
+    under way; ``.table`` holds every point finished before, as the CLI keeps them."""
+
+    def __init__(self, table):
+        super().__init__(f"interrupted: {table.nrows} finished points kept in .table")
+        self.table = table
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -202,6 +234,8 @@ def _finish(table, model, params, solver=None, command=None):
         table.metadata["solver"] = options
     if command is not None:
         table.metadata["command"] = command
+    if str(table.metadata.get("interrupted", "")).startswith("yes"):
+        raise Interrupted(table)
     if "converged" in table and info is not None:
         names = [c for c in table.columns if c in info["numbers"] or c in info["texts"]]
         bad = [i for i, ok in enumerate(table["converged"]) if not ok]
@@ -217,6 +251,12 @@ def _finish(table, model, params, solver=None, command=None):
     return table
 
 
+def _shown(params):
+    # Arrays in the recorded call: their shape, not their contents.
+    return {k: (f"<numpy array {'x'.join(str(n) for n in v.shape)}>" if isinstance(v, _np.ndarray) and v.ndim == 2 else v)
+            for k, v in params.items()}
+
+
 def _call(name, model, params, **options):
     given = ", ".join([repr(model)] + [f"{k}={_plain(v)!r}" for k, v in {**options, **params}.items()])
     return f"python: rmtsolve.{name}({given})"
@@ -224,6 +264,51 @@ def _call(name, model, params, **options):
 
 def _params(params):
     return {("lambda" if k == "lambda_" else k): v for k, v in params.items()}
+
+
+class _ArrayFiles:
+    """numpy arrays given for file parameters (gcm's omega/phi/psi/spectrum, deep's input, ...):
+    written to .npy files in a private temporary directory for the duration of the call, and shown
+    in the metadata as "<numpy array RxC>" rather than as the temporary path."""
+
+    def __init__(self, model, params):
+        info = _model_info(model)
+        texts = set(info["texts"]) if info else set()
+        self.params = dict(params)
+        self.shown = dict(params)
+        self._dir = None
+        for k, v in params.items():
+            if k in texts and isinstance(v, _np.ndarray):
+                if v.ndim not in (1, 2) or v.size == 0:
+                    raise ValueError(f"{k}: a numpy array must be a non-empty vector or matrix, got shape {v.shape}")
+                if not _np.issubdtype(v.dtype, _np.number):
+                    raise TypeError(f"{k}: a numpy array must be numeric, got dtype {v.dtype}")
+                if self._dir is None:
+                    self._dir = _tempfile.TemporaryDirectory(prefix="rmtsolve-")
+                path = _os.path.join(self._dir.name, f"{k}.npy")
+                _np.save(path, _np.ascontiguousarray(v, dtype=float))
+                self.params[k] = path
+                self.shown[k] = f"<numpy array {'x'.join(str(n) for n in v.shape)}>"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._dir is not None:
+            self._dir.cleanup()
+
+
+def _shown_metadata(table, files):
+    parameters = table.metadata.get("parameters")
+    if isinstance(parameters, dict):
+        for k, v in files.shown.items():
+            if k in parameters and isinstance(v, str) and v.startswith("<numpy array"):
+                parameters[k] = v
+    for key in list(table.metadata):
+        if key.startswith("sha256 ") and files._dir is not None and files._dir.name in key:
+            name = _os.path.splitext(_os.path.basename(key[7:]))[0]
+            table.metadata[f"sha256 <{name} array>"] = table.metadata.pop(key)
+    return table
 
 
 def _range_text(name, value):
@@ -263,32 +348,36 @@ def curve(model, solver=None, optimize=None, objective=None, bounds=None, reach=
             raise ValueError(f"over: must be 'PARAM', 'PARAM:LO:HI' or (PARAM, LO, HI), got {over!r}")
         over = f"{over[0]}:{float(over[1])!r}:{float(over[2])!r}"
     search.over = over or ""
-    p = _params(params)
-    table = Table(_rmtsolve.curve(model, p, solver or {}, search))
-    extra = {k: v for k, v in (("solver", solver), ("optimize", optimize), ("objective", objective),
-                               ("bounds", bounds), ("reach", reach), ("over", over)) if v}
-    return _finish(table, model, p, solver or {}, _call("curve", model, params, **extra))
+    with _ArrayFiles(model, _params(params)) as files:
+        table = Table(_rmtsolve.curve(model, files.params, solver or {}, search))
+        extra = {k: v for k, v in (("solver", solver), ("optimize", optimize), ("objective", objective),
+                                   ("bounds", bounds), ("reach", reach), ("over", over)) if v}
+        table = _finish(table, model, files.shown, solver or {}, _call("curve", model, _shown(params), **extra))
+        return _shown_metadata(table, files)
 
 
 def simulate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, precision="float64", **params):
     """Monte Carlo table: mean and standard error over `seeds` simulated networks of input dimension d.
     precision="float32" computes the features in single precision (models rf and deep)."""
-    p = _params(params)
-    table = Table(_rmtsolve.simulate(model, p, d, seeds, n_test, seed, threads, precision))
-    return _finish(table, model, p, None, _call("simulate", model, params, d=d, seeds=seeds, n_test=n_test,
-                                                 seed=seed, threads=threads, precision=precision))
+    with _ArrayFiles(model, _params(params)) as files:
+        table = Table(_rmtsolve.simulate(model, files.params, d, seeds, n_test, seed, threads, precision))
+        table = _finish(table, model, files.shown, None, _call("simulate", model, _shown(params), d=d, seeds=seeds,
+                                                                n_test=n_test, seed=seed, threads=threads,
+                                                                precision=precision))
+        return _shown_metadata(table, files)
 
 
 def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=3.0, rel_tol=None,
              solver=None, precision="float64", **params):
     """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point.
     k_sigma in [0, 100]; rel_tol in [0, 1] (None: the model's finite-size allowance)."""
-    p = _params(params)
-    table = Table(_rmtsolve.validate(model, p, solver or {}, d, seeds, n_test, seed, threads, k_sigma, rel_tol,
-                                     precision))
-    return _finish(table, model, p, solver or {}, _call("validate", model, params, d=d, seeds=seeds, n_test=n_test,
-                                                         seed=seed, threads=threads, k_sigma=k_sigma,
-                                                         rel_tol=rel_tol, precision=precision))
+    with _ArrayFiles(model, _params(params)) as files:
+        table = Table(_rmtsolve.validate(model, files.params, solver or {}, d, seeds, n_test, seed, threads, k_sigma,
+                                         rel_tol, precision))
+        table = _finish(table, model, files.shown, solver or {},
+                        _call("validate", model, _shown(params), d=d, seeds=seeds, n_test=n_test, seed=seed,
+                              threads=threads, k_sigma=k_sigma, rel_tol=rel_tol, precision=precision))
+        return _shown_metadata(table, files)
 
 
 def _suite_path(path):
@@ -321,9 +410,189 @@ def srf_class(solver=None, **params):
     return curve("srf-class", solver=solver, **params)
 
 
+_ACTIVATION_COUNT = [0]
+
+
+def activation(f, df=None, name=None):
+    """Registers a vectorised callable as an activation and returns the name to pass as
+    ``activation=`` (or ``target=``, ``activations=``) to any model whose equations need only
+    Gaussian expectations of sigma (rf, srf, srf-class, deep, gcm features, krr, nfa...).
+
+        sigma = rmtsolve.activation(lambda x: np.tanh(x) + 0.1 * x)
+        rmtsolve.rf.curve(activation=sigma, alpha="0.2:4:20")
+
+    f maps a numpy array to an array of the same shape (it is also called with single floats);
+    df is sigma' (optional: a sixth-order central difference of f otherwise, accurate to ~1e-10 for
+    smooth f).  Expectations use the adaptive quadrature of the built-in activations without a closed
+    form, cut at 0; accuracy as theirs (1e-10 relative).  Points where f is not smooth other than
+    0 lower that accuracy: write such a sigma as a CLI formula with ``kinks=`` instead
+    ("expr:abs(x-1);kinks=1").  f must be finite on [-12, 12].
+    """
+    if not callable(f):
+        raise TypeError(f"f: must be a callable, got {type(f).__name__}")
+    if df is not None and not callable(df):
+        raise TypeError(f"df: must be a callable or None, got {type(df).__name__}")
+    grid = _np.linspace(-12.0, 12.0, 241)
+    try:
+        values = _np.asarray(f(grid), dtype=float)
+    except Exception as e:  # noqa: BLE001 - any failure of the user's function is reported as such
+        raise ValueError(f"f: calling it on a numpy array failed: {e}") from None
+    if values.shape != grid.shape:
+        raise ValueError(f"f: must map an array of shape {grid.shape} to the same shape, got {values.shape}")
+    if not _np.all(_np.isfinite(values)):
+        raise ValueError(f"f: not finite at x = {grid[~_np.isfinite(values)][0]:g}")
+    scalar = float(f(0.5))
+    if abs(scalar - float(_np.asarray(f(_np.array([0.5])))[0])) > 1e-12 * (1 + abs(scalar)):
+        raise ValueError("f: gives different values for a float and for an array")
+    if name is None:
+        _ACTIVATION_COUNT[0] += 1
+        name = f"{getattr(f, '__name__', 'f').replace('<', '').replace('>', '')}{_ACTIVATION_COUNT[0]}"
+    spec = "python:" + str(name)
+    _rmtsolve._register_activation(spec, f, df)
+    return spec
+
+
+import atexit as _atexit
+
+# Drop the registered callables while the interpreter can still release them.
+_atexit.register(_rmtsolve._unregister_activations)
+
+
 def models():
-    """Every model with its parameters (default, help), outputs and simulated outputs."""
+    """Every model with its parameters (default, help), outputs, simulated outputs and the meaning
+    of every column of its curve/simulate/validate tables."""
     return _rmtsolve.models()
+
+
+# ---- One namespace per model: rmtsolve.srf.curve(alpha=..., eta=...), with explicit keyword
+# parameters and a numpy-style docstring generated from the model's own metadata, so that help(),
+# tab completion and inspect.signature show what the CLI's --help shows.
+
+import inspect as _inspect
+
+_SOLVER_DOC = ("solver : dict, optional\n    tolerance in (0, 0.1] (default 1e-12), max_iterations in [1, 1e6] (500), "
+               "damping in [0, 1) (0.5),\n    anderson in [0, 100] (5): the ranges of the CLI flags.")
+_MC_DOCS = [("d", 400, "int", "input dimension of the simulated networks (sizes are ratios times d)"),
+            ("seeds", 8, "int", "independent networks averaged"),
+            ("n_test", 0, "int", "fresh test samples per seed (0: the model's default)"),
+            ("seed", 20261123, "int", "base seed; results do not depend on the thread count"),
+            ("threads", 0, "int", "worker threads (0: one per core)"),
+            ("precision", "float64", "str", "'float32' computes the features in single precision (where the model supports it)")]
+
+
+def _py_name(name):
+    return "lambda_" if name == "lambda" else name
+
+
+def _param_docs(info):
+    lines = []
+    for name, (default, help_text) in info["numbers"].items():
+        lines.append(f"{_py_name(name)} : float, sequence or grid string 'a:b:n[:log]', default {default!r}\n    {help_text}")
+    for name, (default, help_text) in info["texts"].items():
+        lines.append(f"{_py_name(name)} : str, default {default!r}\n    {help_text}")
+    return lines
+
+
+def _columns_doc(info, kind):
+    params = set(info["numbers"]) | set(info["texts"])
+    rows = [(c, h) for c, h in info["columns"].get(kind, []) if c not in params]
+    return "\n".join(f"{c} : {h}" for c, h in rows)
+
+
+def _signature(info, extra):
+    ps = [_inspect.Parameter(_py_name(n), _inspect.Parameter.KEYWORD_ONLY, default=v[0])
+          for n, v in list(info["numbers"].items()) + list(info["texts"].items())]
+    ps += [_inspect.Parameter(n, _inspect.Parameter.KEYWORD_ONLY, default=v) for n, v in extra]
+    return _inspect.Signature(ps)
+
+
+def _check_keywords(model, info, kwargs, allowed_extra):
+    known = {_py_name(n) for n in list(info["numbers"]) + list(info["texts"])} | set(allowed_extra)
+    for k in kwargs:
+        if k not in known:
+            raise TypeError(f"{k}: not a parameter of rmtsolve.{model.replace('-', '_')} "
+                            f"(parameters: {', '.join(sorted(known))})")
+
+
+class _ModelAPI:
+    """Per-model functions: curve, simulate (and validate) with the model's own parameters."""
+
+    def __init__(self, info):
+        self._info = info
+        name = info["name"]
+        self.name = name
+        self.__doc__ = f"{name}: {info['description']}\n\nFunctions: curve(...)" + (
+            ", simulate(...), validate(...)" if info["simulated_outputs"] else "")
+        curve_extra = [("solver", None), ("optimize", None), ("objective", None), ("bounds", None), ("reach", None),
+                       ("over", None)]
+        mc_extra = [(n, v) for n, v, _, _ in _MC_DOCS]
+
+        def _curve(**kwargs):
+            _check_keywords(name, info, kwargs, [n for n, _ in curve_extra])
+            return curve(name, **kwargs)
+
+        _curve.__name__ = _curve.__qualname__ = "curve"
+        _curve.__signature__ = _signature(info, curve_extra)
+        _curve.__doc__ = (f"Theory curve of {name}: {info['description']}.\n\nEvery numeric parameter takes a "
+                          "number, a sequence or a grid string; the table has one row per point of the grid.\n\n"
+                          "Parameters\n----------\n" + "\n".join(_param_docs(info)) + "\n" + _SOLVER_DOC +
+                          "\noptimize, objective, bounds, reach, over\n    as rmtsolve.curve: optimal parameter "
+                          "and sample-complexity searches.\n\nReturns\n-------\nTable\n    The parameters, then:\n"
+                          + _indent(_columns_doc(info, "curve")))
+        self.curve = _curve
+        if not info["simulated_outputs"]:
+            return
+
+        def _simulate(**kwargs):
+            _check_keywords(name, info, kwargs, [n for n, _ in mc_extra])
+            return simulate(name, **kwargs)
+
+        def _validate(**kwargs):
+            _check_keywords(name, info, kwargs, [n for n, _ in mc_extra] + ["k_sigma", "rel_tol", "solver"])
+            return validate(name, **kwargs)
+
+        mc_doc = "\n".join(f"{n} : {t}, default {v!r}\n    {h}" for n, v, t, h in _MC_DOCS)
+        _simulate.__name__ = _simulate.__qualname__ = "simulate"
+        _simulate.__signature__ = _signature(info, mc_extra)
+        _simulate.__doc__ = (f"Monte Carlo of {name}: mean and standard error over seeds of finite networks.\n\n"
+                             "Parameters\n----------\n" + "\n".join(_param_docs(info)) + "\n" + mc_doc +
+                             "\n\nReturns\n-------\nTable\n    The parameters, then:\n" +
+                             _indent(_columns_doc(info, "simulate")))
+        self.simulate = _simulate
+        _validate.__name__ = _validate.__qualname__ = "validate"
+        _validate.__signature__ = _signature(info, mc_extra + [("k_sigma", 3.0), ("rel_tol", None), ("solver", None)])
+        _validate.__doc__ = (f"Theory and Monte Carlo of {name} side by side, with a verdict per point.\n\n"
+                             "Parameters\n----------\n" + "\n".join(_param_docs(info)) + "\n" + mc_doc +
+                             "\nk_sigma : float, default 3.0\n    allowed |z| in [0, 100]\n"
+                             "rel_tol : float or None\n    relative allowance in [0, 1] (None: the model's "
+                             "finite-size allowance)\n" + _SOLVER_DOC +
+                             "\n\nReturns\n-------\nTable\n    The parameters, then:\n" +
+                             _indent(_columns_doc(info, "validate")))
+        self.validate = _validate
+
+    def __call__(self, **kwargs):
+        """The theory curve (same as .curve)."""
+        return self.curve(**kwargs)
+
+    def __repr__(self):
+        return f"<rmtsolve model {self.name!r}: {self._info['description']}>"
+
+
+def _indent(text):
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+_MODEL_NAMES = []
+for _m in _rmtsolve.models():
+    _api = _ModelAPI(_m)
+    _attr = _m["name"].replace("-", "_")
+    if _attr == "srf_class":
+        # Kept callable as before (rmtsolve.srf_class(loss=..., eta=...) is the curve).
+        _api.__doc__ = srf_class.__doc__ + "\n" + _api.__doc__
+    globals()[_attr] = _api
+    _MODEL_NAMES.append(_attr)
+del _m, _api, _attr
+__all__ += [n for n in _MODEL_NAMES if n not in __all__]
 
 
 def gcm_ridge(Psi, Phi, Omega, alpha, lambda_=1e-2, noise=0.0):

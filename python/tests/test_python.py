@@ -313,3 +313,164 @@ def test_srf_class_per_model_function():
     assert t["classification_error"][1] < t["classification_error"][0]  # the step helps here
     with pytest.raises(ValueError, match="loss"):
         rmtsolve.srf_class(loss="huber")
+
+
+def _import_in_subprocess(env_extra):
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "RMTSOLVE_BLAS_KERNEL")}
+    env.update(env_extra)
+    return subprocess.run([sys.executable, "-W", "always", "-c", "import rmtsolve; print(rmtsolve.blas_info()['kernel'])"],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_blas_fallback_kernel_warns_at_import_with_the_fix():
+    # OpenBLAS's choice is simulated as its generic kernel; on a CPU with AVX2 or AVX-512 the import
+    # must say which kernel to set.
+    r = _import_in_subprocess({"RMTSOLVE_BLAS_ASSUME_KERNEL": "Prescott"})
+    assert r.returncode == 0, r.stderr
+    if "avx" not in open("/proc/cpuinfo").read():
+        pytest.skip("no AVX on this CPU: the generic kernel is the right one")
+    assert "BlasKernelWarning" in r.stderr and "OPENBLAS_CORETYPE=" in r.stderr, r.stderr
+    assert r.stdout.strip() == "Prescott"
+
+
+def test_blas_kernel_set_explicitly_or_kept_gives_no_warning():
+    for extra in ({"RMTSOLVE_BLAS_ASSUME_KERNEL": "Prescott", "OPENBLAS_CORETYPE": "Prescott"},
+                  {"RMTSOLVE_BLAS_ASSUME_KERNEL": "Prescott", "RMTSOLVE_BLAS_KERNEL": "keep"}):
+        r = _import_in_subprocess(extra)
+        assert r.returncode == 0, r.stderr
+        assert "BlasKernelWarning" not in r.stderr, (extra, r.stderr)
+    info = rmtsolve.blas_info()
+    assert info["kernel"] and "kernel" in info["describe"]
+
+
+def test_per_model_functions_have_explicit_parameters_and_documented_columns():
+    import inspect
+    for info in rmtsolve.models():
+        api = getattr(rmtsolve, info["name"].replace("-", "_"))
+        sig = inspect.signature(api.curve)
+        for name, (default, _) in list(info["numbers"].items()) + list(info["texts"].items()):
+            pname = "lambda_" if name == "lambda" else name
+            assert pname in sig.parameters, (info["name"], pname)
+            assert sig.parameters[pname].default == default
+        doc = api.curve.__doc__
+        for output in info["outputs"]:
+            assert f"\n    {output} : " in doc, (info["name"], output)
+        if info["simulated_outputs"]:
+            assert "seeds" in inspect.signature(api.simulate).parameters
+            assert "k_sigma" in inspect.signature(api.validate).parameters
+            for column, meaning in info["columns"]["validate"]:
+                assert meaning, (info["name"], column)
+
+
+def test_per_model_curve_equals_generic_curve_and_rejects_unknown_keywords():
+    a = rmtsolve.srf.curve(alpha=[0.5, 1.0, 2.0], eta=1.5, lambda_=1e-2)
+    b = rmtsolve.curve("srf", alpha=[0.5, 1.0, 2.0], eta=1.5, lambda_=1e-2)
+    np.testing.assert_allclose(a["test_error"], b["test_error"], rtol=1e-13)
+    with pytest.raises(TypeError, match="alpa"):
+        rmtsolve.srf.curve(alpa=1.0)
+    with pytest.raises(TypeError, match="seeds"):
+        rmtsolve.srf.curve(seeds=3)
+    # The srf-class namespace stays callable as the curve.
+    c = rmtsolve.srf_class(loss="logistic", alpha=2.0)
+    np.testing.assert_allclose(c["classification_error"], rmtsolve.srf_class.curve(loss="logistic", alpha=2.0)["classification_error"], rtol=1e-13)
+
+
+def test_notebook_style_three_alphas_to_dataframe_and_file(tmp_path):
+    pd = pytest.importorskip("pandas")
+    frames = [rmtsolve.srf.curve(alpha=a, eta="0:2:3").to_pandas() for a in (0.5, 1.0, 2.0)]
+    df = pd.concat(frames, ignore_index=True)
+    assert len(df) == 9 and set(df["alpha"]) == {0.5, 1.0, 2.0}
+    out = tmp_path / "srf.csv"
+    df.to_csv(out, index=False)
+    back = pd.read_csv(out)
+    np.testing.assert_allclose(back["test_error"], df["test_error"], rtol=1e-12)
+
+
+def test_python_callable_activation_reproduces_builtin_tanh():
+    # Same adaptive quadrature as the built-in tanh: agreement to 1e-9 relative is the stated accuracy.
+    s = rmtsolve.activation(lambda x: np.tanh(x))
+    for model, key, extra in (("rf", "activation", {"beta": 2.0}), ("srf", "activation", {"eta": 1.5}),
+                              ("deep", "activations", {"widths": "1.5,1"})):
+        a = rmtsolve.curve(model, alpha=[0.5, 2.0], **{key: s}, **extra)["test_error"]
+        b = rmtsolve.curve(model, alpha=[0.5, 2.0], **{key: "tanh"}, **extra)["test_error"]
+        np.testing.assert_allclose(a, b, rtol=1e-9, err_msg=model)
+    # Monte Carlo on two seed threads: the callable runs vectorised on the feature matrices, under the GIL.
+    a = rmtsolve.simulate("rf", alpha=1.0, d=60, seeds=2, threads=2, activation=s)["test_error_mean"]
+    b = rmtsolve.simulate("rf", alpha=1.0, d=60, seeds=2, threads=2, activation="tanh")["test_error_mean"]
+    np.testing.assert_allclose(a, b, rtol=1e-10)
+    # A CLI formula is the same activation.
+    c = rmtsolve.curve("rf", alpha=[0.5, 2.0], beta=2.0, activation="expr:tanh(x)")["test_error"]
+    np.testing.assert_allclose(c, rmtsolve.curve("rf", alpha=[0.5, 2.0], beta=2.0)["test_error"], rtol=1e-9)
+
+
+def test_python_activation_errors_name_the_argument():
+    with pytest.raises(TypeError, match="f:"):
+        rmtsolve.activation(3.0)
+    with pytest.raises(ValueError, match="f: not finite"):
+        rmtsolve.activation(lambda x: np.log(x))
+    with pytest.raises(ValueError, match="same shape"):
+        rmtsolve.activation(lambda x: np.sum(x))
+
+    def raises_beyond_3(x):
+        if np.ndim(x) == 0 and x > 3:
+            raise RuntimeError("boom")
+        return np.tanh(x)
+    with pytest.raises(ValueError, match="activation: .*boom"):
+        rmtsolve.activation(raises_beyond_3)
+
+
+def test_gcm_takes_numpy_covariances_for_every_loss(tmp_path):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((60, 60))
+    omega = A @ A.T / 60 + 0.1 * np.eye(60)
+    path = str(tmp_path / "omega.npy")
+    np.save(path, omega)
+    for loss in ("square", "logistic", "hinge"):
+        a = rmtsolve.gcm.curve(omega=omega, phi=omega, psi=omega, loss=loss, teacher="sign", alpha=[1.0, 2.0])
+        b = rmtsolve.gcm.curve(omega=path, phi=path, psi=path, loss=loss, teacher="sign", alpha=[1.0, 2.0])
+        np.testing.assert_allclose(a["classification_error"], b["classification_error"], rtol=1e-12, err_msg=loss)
+        assert a.metadata["parameters"]["omega"] == "<numpy array 60x60>"
+    with pytest.raises(ValueError, match="omega"):
+        rmtsolve.gcm.curve(omega=np.zeros((2, 2, 2)), phi=path, psi=path)
+
+
+def test_kernel_predict_multi_output_returns_stacked_arrays():
+    rng = np.random.default_rng(1)
+    X, Y, Xt = rng.standard_normal((40, 10)), rng.standard_normal((40, 3)), rng.standard_normal((5, 10))
+    a = rmtsolve.kernel_predict(X, Y, Xt, activation="erf", depth=2, times=[0.0, 1.0, 10.0])
+    assert a["mean"].shape == (3, 5, 3) and a["covariance"].shape == (3, 5, 5) and a["times"].shape == (3,)
+    for j in range(3):
+        # The loss is normalised by y.size: k outputs flow at 1/k the speed of one.
+        b = rmtsolve.kernel_predict(X, Y[:, j], Xt, activation="erf", depth=2, times=[0.0, 1.0 / 3, 10.0 / 3])
+        assert b["mean"].shape == (3, 5)
+        np.testing.assert_allclose(a["mean"][:, :, j], b["mean"], rtol=1e-10, atol=1e-12)
+    c = rmtsolve.kernel_predict(X, Y, X, activation="erf", depth=2)
+    assert c["mean"].shape == (1, 40, 3)
+    np.testing.assert_allclose(c["mean"][0], Y, atol=1e-6)   # ridgeless: interpolation of every output
+    with pytest.raises(ValueError, match="y_train"):
+        rmtsolve.kernel_predict(X, Y[:30], Xt)
+
+
+def test_ctrl_c_stops_the_sweep_and_keeps_the_finished_points():
+    import signal
+    calls = [0]
+
+    def sigma(x):
+        # The interrupt arrives from inside the computation (an event, not a timer): on the 5th
+        # feature matrix, i.e. while the third of five points is being simulated.
+        calls[0] += 1
+        if np.ndim(x) > 0 and np.size(x) > 1000 and calls[0] == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return np.tanh(x)
+    s = rmtsolve.activation(sigma)
+    calls[0] = 0
+    with pytest.raises(rmtsolve.Interrupted) as e:
+        rmtsolve.simulate("rf", alpha=[0.5, 1.0, 1.5, 2.0, 2.5], d=40, seeds=1, threads=1, activation=s)
+    t = e.value.table
+    assert 1 <= t.nrows < 5 and np.all(np.isfinite(t["test_error_mean"]))
+    assert isinstance(e.value, KeyboardInterrupt)
+    # The interrupt was consumed: the next call runs to the end, and Python's own Ctrl-C handling is back.
+    assert rmtsolve.simulate("rf", alpha=[0.5, 1.0], d=40, seeds=1, threads=1).nrows == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

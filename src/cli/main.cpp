@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <filesystem>
@@ -16,6 +17,7 @@
 
 #include "distributed.hpp"
 #include "provenance.hpp"
+#include "rmtsolve/blas_kernel.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/options.hpp"
@@ -111,6 +113,22 @@ void add_plot_flags(CLI::App* sub, CommonFlags& c) {
   sub->add_flag("--logy", c.logy, "log-scale y axis (default: on the panels of losses, and a log colour scale for the phase diagram)");
 }
 
+// The columns a table of this kind has besides the parameters (which are the flags above), each
+// with its symbol and meaning: the answer to "what is kappa_star?" is in the help.
+std::string output_columns_help(const Model& m, const std::string& kind) {
+  std::set<std::string> parameters;
+  for (const auto& p : m.numbers()) parameters.insert(p.name);
+  for (const auto& p : m.texts()) parameters.insert(p.name);
+  std::vector<std::string> columns;
+  for (const auto& c : table_columns(m, kind))
+    if (!parameters.count(c)) columns.push_back(c);
+  size_t width = 0;
+  for (const auto& c : columns) width = std::max(width, c.size());
+  std::string out = "Output columns (besides the parameters):\n";
+  for (const auto& c : columns) out += "  " + c + std::string(width + 2 - c.size(), ' ') + column_help(m, c) + "\n";
+  return out;
+}
+
 // Registers one subcommand per model under `parent`, with the model's parameters as flags.
 std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::string& kind, CommonFlags& c,
                                                std::map<std::string, ModelFlags>& store) {
@@ -132,6 +150,7 @@ std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::stri
     f.app->add_option("--output", c.output, "write the table to FILE instead of stdout (checked before computing; a regular file is replaced atomically, a device or FIFO written into)");
     add_plot_flags(f.app, c);
     f.app->add_option("--config", c.config, "JSON file of flag: value pairs (flags on the command line win)");
+    f.app->footer(output_columns_help(*m, kind));
     if (kind != "simulate") add_solver_flags(f.app, c);
     if (kind == "curve") add_search_flags(f.app, c);
     if (kind != "curve") add_simulation_flags(f.app, c);
@@ -559,6 +578,8 @@ int run(int argc, char** argv);
 cli::Distributed g_distributed;
 
 int main(int argc, char** argv) {
+  // Before MPI and before any thread: this may restart the process with a faster BLAS kernel.
+  blas::select_kernel_or_reexec(argv);
   const cli::Distributed distributed = cli::start_distributed(argc, argv);
   g_distributed = distributed;
   std::vector<std::string> args(argv, argv + argc);
