@@ -8,6 +8,7 @@ std::vector<Estimate> RidgeSweepCache::estimates(const std::string& key, double 
                                                  const SeedOptions& options,
                                                  const std::function<ReadoutData(std::mt19937_64&)>& draw) const {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (done_.size() >= kKeysKept && !done_.count(key)) done_.clear();  // a long-lived process (Python) does not grow
   auto& by_lambda = done_[key];
   const auto hit = by_lambda.find(lambda);
   if (hit != by_lambda.end()) {

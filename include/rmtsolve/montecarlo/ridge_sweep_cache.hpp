@@ -28,6 +28,9 @@ class RidgeSweepCache {
   /// Above this many λ one eigen-decomposition (≈ 9 k³ flops and a test-set product) is cheaper
   /// than a Cholesky (k³/3) per λ.
   static constexpr size_t kCholeskyGrid = 16;
+  /// Solved points of this many keys are kept (a 2-D sweep with λ as the outer grid revisits
+  /// every key once per λ); beyond, the record starts afresh.
+  static constexpr size_t kKeysKept = 4096;
 
  private:
   using PerSeed = std::vector<std::vector<double>>;  // by seed index: {test, train}; empty: not ours
