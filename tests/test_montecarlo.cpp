@@ -205,7 +205,7 @@ TEST(MonteCarlo, GaussianBlocksDoNotDependOnTheThreadCount) {
   // Large matrices are sampled in blocks with their own streams: the numbers are a function of the
   // caller's stream only.  Sampled numbers are compared exactly: no arithmetic happens after the
   // draw, so any difference would be a different mapping of streams to entries.
-  const Eigen::Index rows = 1000, cols = 900;  // 3.4 blocks
+  const Eigen::Index rows = 2000, cols = 1700;  // 3.2 blocks
   ASSERT_GT(rows * cols, 3 * mc::kSampleBlock);
   std::vector<Eigen::MatrixXd> drawn;
   std::vector<std::uint64_t> after;
@@ -236,10 +236,11 @@ TEST(MonteCarlo, SimulationDoesNotDependOnTheThreadCount) {
   // the same numbers.  A tolerance instead of bitwise: BLAS may split its products differently
   // with its own thread count (rounding only, ≪ 1e-12 of the errors).
   mc::RandomFeaturesSample s{make_activation("tanh"), make_activation("linear")};
-  s.d = 200;
-  s.p = 400;
-  s.n = 400;
-  s.n_test = 3000;  // test inputs in 2048 × 200 batches: more than one sampling block
+  s.d = 600;
+  s.p = 300;
+  s.n = 300;
+  s.n_test = 2100;  // test inputs in 2048 × 600 batches: more than one sampling block
+  ASSERT_GT(Eigen::Index{2048} * s.d, mc::kSampleBlock);
   s.noise = 0.1;
   auto trial = [&](std::mt19937_64& rng) {
     const auto e = mc::simulate_random_features(s, rng);

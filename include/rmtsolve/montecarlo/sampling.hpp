@@ -9,9 +9,11 @@ namespace rmtsolve::mc {
 /// Matrices of more entries than this are sampled in blocks of this size, each from its own stream
 /// (keyed by one draw of the caller's stream and the block's index), on sampling_threads() threads;
 /// the numbers do not depend on the thread count.  Smaller ones come straight from the stream, as
-/// before blocks existed.  2 MB per block: a stream's seeding (≈ 5 µs) is negligible next to its
-/// 1.3 ms of sampling, and a d = 1000 input matrix still splits into 8 blocks.
-constexpr Eigen::Index kSampleBlock = Eigen::Index{1} << 18;
+/// before blocks existed.  8 MB per block: a stream's seeding (≈ 5 µs) is negligible next to its
+/// ≈ 5 ms of sampling, a d = 1000 seed's matrices (2–8 M entries) still split over 2–8 threads, and
+/// problems up to d ≈ 500 (unit tests, reduced validation suites) keep the streams they were
+/// validated with.
+constexpr Eigen::Index kSampleBlock = Eigen::Index{1} << 20;
 
 /// Threads for the sampling and the elementwise activations of the calling thread (0: one per
 /// hardware core, the default).  for_each_seed sets 1 in its workers when seeds run in parallel.
