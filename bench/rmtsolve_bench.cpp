@@ -1,5 +1,6 @@
 // Benchmarks: theory curves (points per second) and the Monte Carlo pipeline against a plain dgemm
-// measured in the same run.  Run: build/bench/rmtsolve_bench  (numbers in bench/README.md).
+// measured in the same run.  Every benchmark reports real (wall-clock) time and its rate counters
+// divide by it (UseRealTime): CPU time of the main thread misses BLAS's and the seeds' threads.  Run: build/bench/rmtsolve_bench  (numbers in bench/README.md).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
@@ -38,7 +39,7 @@ void BM_RfCurve100(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(run_curve(rf, spec, {}).table.rows.size());
   state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_RfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The optimal-ridge curve of the README example (rf, tanh, β = 2, Δ = 0.25, 20 α): --optimize lambda
 // (scan + Brent per point) against the by-hand way, a dense log grid of λ per α whose minimum is
@@ -64,7 +65,7 @@ void BM_RfOptimalRidgeCurve20(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(run_curve(find_model("rf"), rf_optimum_spec(), {}, search).table.rows.size());
   state.counters["points/s"] = benchmark::Counter(20, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_RfOptimalRidgeCurve20)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RfOptimalRidgeCurve20)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_RfOptimalRidgeDenseGrid20(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
@@ -88,7 +89,7 @@ void BM_RfOptimalRidgeDenseGrid20(benchmark::State& state) {
   state.counters["max_rel_gap"] = gap;
   state.counters["points/s"] = benchmark::Counter(20, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_RfOptimalRidgeDenseGrid20)->Arg(100)->Arg(1000)->Arg(10000)->ArgName("lambdas")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RfOptimalRidgeDenseGrid20)->Arg(100)->Arg(1000)->Arg(10000)->ArgName("lambdas")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // A 100-point α sweep of the spiked random-features model (seed-free), tanh student and target.
 void BM_SrfCurve100(benchmark::State& state) {
@@ -100,7 +101,7 @@ void BM_SrfCurve100(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(run_curve(srf, spec, {}).table.rows.size());
   state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_SrfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SrfCurve100)->Arg(0)->Arg(1)->ArgName("relu")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The same tanh/tanh α sweep (warm-started) by the source code's scheme, one fixed point on all seven
 // order parameters (docs/theory/srf.md §6.1): scheme 0 = rmtsolve's reduced solver, 1 = the 7-variable map with
@@ -129,7 +130,7 @@ void BM_SrfSevenVariable(benchmark::State& state) {
   }
   state.counters["converged"] = converged;
 }
-BENCHMARK(BM_SrfSevenVariable)->Arg(0)->Arg(1)->Arg(2)->ArgName("scheme")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SrfSevenVariable)->Arg(0)->Arg(1)->Arg(2)->ArgName("scheme")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // A 100-point η̃ sweep of the classification model (srf-class) at α = 2: logistic (range 0 = 0)
 // or hinge (1) readout, warm-started along the sweep.
@@ -142,7 +143,7 @@ void BM_SrfClassCurve100(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(run_curve(model, spec, {}).table.rows.size());
   state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_SrfClassCurve100)->Arg(0)->Arg(1)->ArgName("hinge")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SrfClassCurve100)->Arg(0)->Arg(1)->ArgName("hinge")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // A 100-point α sweep of a depth-3 tanh network: seed-free chain (range 0 = 0), or one drawn
 // network at d = range 0 (per-neuron linearisation and one eigen-decomposition per point).
@@ -155,7 +156,7 @@ void BM_DeepCurve100(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(run_curve(deep, spec, {}).table.rows.size());
   state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_DeepCurve100)->Arg(0)->Arg(600)->ArgName("drawn_d")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DeepCurve100)->Arg(0)->Arg(600)->ArgName("drawn_d")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // One drawn depth-3 network at d: the covariance recursion, the eigen-decomposition and one point.
 void BM_DeepDrawnPoint(benchmark::State& state) {
@@ -165,7 +166,7 @@ void BM_DeepDrawnPoint(benchmark::State& state) {
   spec.d = static_cast<int>(state.range(0));
   for (auto _ : state) benchmark::DoNotOptimize(deep_rf::solve(spec, {}).test_error);
 }
-BENCHMARK(BM_DeepDrawnPoint)->Arg(400)->Arg(800)->ArgName("d")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DeepDrawnPoint)->Arg(400)->Arg(800)->ArgName("d")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // GCM ridge: one eigen-decomposition of a p × p covariance, then 100 points by the scalar root
 // (range 1 = 0) or by the (V, q, m) state evolution that GCMProject iterates (range 1 = 1).
@@ -187,7 +188,7 @@ void BM_GcmCurve100(benchmark::State& state) {
       benchmark::DoNotOptimize(gcm_ridge::solve(problem, {0.05 + 0.05 * i, 1e-2, 0.1}, method, o, &warm).test_error);
   }
 }
-BENCHMARK(BM_GcmCurve100)->Args({500, 0})->Args({500, 1})->Args({1000, 0})->ArgNames({"p", "iteration"})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GcmCurve100)->Args({500, 0})->Args({500, 1})->Args({1000, 0})->ArgNames({"p", "iteration"})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Time per point of the GCM state evolution for each loss (sign teacher; square loss on a linear
 // teacher is the ridge baseline), p = 500, the eigen-decomposition done once outside the loop.
@@ -201,13 +202,15 @@ void BM_GcmLossPoint(benchmark::State& state) {
   const auto teacher = loss == Loss::kSquare ? gcm::Teacher::kLinear : gcm::Teacher::kSign;
   for (auto _ : state) benchmark::DoNotOptimize(gcm::solve(problem.spectrum(), loss, teacher, {1.5, 0.05, 0.0}, {}).test_mse);
 }
-BENCHMARK(BM_GcmLossPoint)->Arg(0)->Arg(1)->Arg(2)->ArgName("loss")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GcmLossPoint)->Arg(0)->Arg(1)->Arg(2)->ArgName("loss")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Floating-point work of one random-features ridge sample: features of the training and test
-// sets (2ndp each) and the p×p or n×n Gram matrix (syrk, min(n,p)² max(n,p)).
+// sets (2ndp each), the p×p or n×n Gram matrix (syrk, min(n,p)² max(n,p)) and its Cholesky
+// (min(n,p)³/3).
 double rf_flops(int d, int p, int n, int n_test) {
   const double big = std::max(n, p), small = std::min(n, p);
-  return 2.0 * double(n) * d * p + 2.0 * double(n_test) * d * p + small * small * big + 2.0 * double(n_test) * p;
+  return 2.0 * double(n) * d * p + 2.0 * double(n_test) * d * p + small * small * big + small * small * small / 3.0 +
+         2.0 * double(n_test) * p;
 }
 
 void BM_MonteCarloRf(benchmark::State& state) {
@@ -225,7 +228,7 @@ void BM_MonteCarloRf(benchmark::State& state) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 // precision 32: the float32 feature path (--precision float32), same problem, readout in double.
-BENCHMARK(BM_MonteCarloRf)->ArgsProduct({{400, 1000}, {64, 32}})->ArgNames({"d", "precision"})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MonteCarloRf)->ArgsProduct({{400, 1000}, {64, 32}})->ArgNames({"d", "precision"})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The same simulation written plainly in numpy (bench/numpy_baseline.py, Debian's numpy on the same
 // OpenBLAS), run by this driver; manual time = the script's own timing of the simulation.
@@ -262,7 +265,7 @@ void BM_FeatureGram(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * (2.0 * n * d * p + double(n) * p * p),
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_FeatureGram)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FeatureGram)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Dynamics and kernels: a 100-point curve of each theory model (closed forms; krr flow by quadrature).
 void BM_TheoryCurve100(benchmark::State& state, const std::string& model, const std::string& axis, double from,
@@ -274,10 +277,10 @@ void BM_TheoryCurve100(benchmark::State& state, const std::string& model, const 
   for (auto _ : state) benchmark::DoNotOptimize(run_curve(m, spec, {}).table.rows.size());
   state.counters["points/s"] = benchmark::Counter(100, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK_CAPTURE(BM_TheoryCurve100, kernel_relu_depth3, "kernel", "rho", -0.99, 0.0198, {})->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_TheoryCurve100, krr_ridge, "krr", "alpha", 0.05, 0.05, {})->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_TheoryCurve100, krr_flow, "krr", "alpha", 0.05, 0.05, {{"training", "flow"}})->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_TheoryCurve100, linear_dynamics_w1000, "linear-dynamics", "t", 0.0, 0.1, {})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TheoryCurve100, kernel_relu_depth3, "kernel", "rho", -0.99, 0.0198, {})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TheoryCurve100, krr_ridge, "krr", "alpha", 0.05, 0.05, {})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TheoryCurve100, krr_flow, "krr", "alpha", 0.05, 0.05, {{"training", "flow"}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TheoryCurve100, linear_dynamics_w1000, "linear-dynamics", "t", 0.0, 0.1, {})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // One full-batch gradient step of a two-layer ReLU net (n × d inputs, k hidden units) with the MLP
 // trainer: forward X W₁ᵀ and the first layer's gradient Dᵀ X — two GEMMs of n·d·k (the readout's
@@ -293,7 +296,7 @@ void BM_MlpGradientStep(benchmark::State& state) {
   for (auto _ : state) trainer.train_to(++steps);
   state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * 4.0 * n * d * k, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_MlpGradientStep)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MlpGradientStep)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The BLAS ceiling for the same shapes: C (2d × 2d) = X (2d × d) · Wᵀ (d × 2d).
 void BM_Dgemm(benchmark::State& state) {
@@ -307,7 +310,7 @@ void BM_Dgemm(benchmark::State& state) {
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2e-9 * double(m) * m * d, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Dgemm)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Dgemm)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -122,6 +122,10 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = 1.0 - 2.0 / ((2.0 * ArrayMap(v, n)).exp() + 1.0); };
     a.apply_inplace_float = [](float* v, long n) { ArrayMapF(v, n) = ArrayMapF(v, n).tanh(); };  // vectorised for float
     a.df = [](double x) { return 1.0 - std::tanh(x) * std::tanh(x); };
+    a.apply_with_slope = [](double* v, double* value, long n) {  // tanh′ = 1 − tanh²
+      ArrayMap(value, n) = 1.0 - 2.0 / ((2.0 * ArrayMap(v, n)).exp() + 1.0);
+      ArrayMap(v, n) = 1.0 - ArrayMap(value, n).square();
+    };
     a.odd = true;
   } else if (spec == "erf") {
     a.f = [](double x) { return boost::math::erf(x); };
@@ -133,6 +137,10 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = ArrayMap(v, n).max(0.0); };
     a.apply_inplace_float = [](float* v, long n) { ArrayMapF(v, n) = ArrayMapF(v, n).max(0.0f); };
     a.df = [](double x) { return x > 0.0 ? 1.0 : 0.0; };
+    a.apply_with_slope = [](double* v, double* value, long n) {
+      ArrayMap(value, n) = ArrayMap(v, n).max(0.0);
+      ArrayMap(v, n) = (ArrayMap(v, n) > 0.0).cast<double>();
+    };
     a.kinks = {0.0};
     a.closed_form = relu_moments;
   } else if (spec == "sign") {
@@ -147,6 +155,10 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.df = [](double x) {
       const double s = 1.0 / (1.0 + std::exp(-x));
       return s * (1.0 - s);
+    };
+    a.apply_with_slope = [](double* v, double* value, long n) {  // σ′ = σ(1 − σ)
+      ArrayMap(value, n) = 1.0 / (1.0 + (-ArrayMap(v, n)).exp());
+      ArrayMap(v, n) = ArrayMap(value, n) * (1.0 - ArrayMap(value, n));
     };
   } else if (spec == "softplus") {
     // log1p(e^x) overflows for large x; x + log1p(e^{-x}) does not.

@@ -317,11 +317,17 @@ SimulationOptions with_progress(SimulationOptions o, ProgressBar& bar) {
   return o;
 }
 
+std::vector<double> lambda_grid_of(const SweepSpec& spec) {
+  const auto it = spec.grids.find("lambda");
+  return it == spec.grids.end() ? std::vector<double>{} : it->second;
+}
+
 SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const SimulationOptions& plain_options) {
   const std::vector<Point> points = expand(model, spec);
   check_precision(model, plain_options);
   ProgressBar bar(points.size() * static_cast<size_t>(plain_options.seeds.seeds), "seeds");
-  const SimulationOptions options = with_progress(plain_options, bar);
+  SimulationOptions options = with_progress(plain_options, bar);
+  options.lambda_grid = lambda_grid_of(spec);
   SweepOutcome out;
   Table& t = out.table;
   add_model_metadata(model, t);
@@ -366,7 +372,8 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
   const std::vector<Point> points = expand(model, spec);
   check_precision(model, plain_simulation);
   ProgressBar bar(points.size() * static_cast<size_t>(plain_simulation.seeds.seeds), "seeds");
-  const SimulationOptions simulation = with_progress(plain_simulation, bar);
+  SimulationOptions simulation = with_progress(plain_simulation, bar);
+  simulation.lambda_grid = lambda_grid_of(spec);
   const auto outputs = model.outputs();
   const auto simulated = model.simulated_outputs();
   std::vector<std::pair<size_t, size_t>> shared;  // (theory index, simulation index)

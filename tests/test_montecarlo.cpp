@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
+#include "rmtsolve/montecarlo/one_step.hpp"
 #include "rmtsolve/montecarlo/ridge.hpp"
+#include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
 
@@ -119,33 +122,149 @@ TEST(MonteCarlo, RidgePrimalAndDualAgree) {
 }
 
 TEST(MonteCarlo, RidgeSweepOverLambdaReusesTheSameDraws) {
-  // Consecutive λ points reuse one eigen-decomposition per seed; the numbers must equal the direct
-  // simulation of each point (same seeds, same data) to rounding, including λ = 0.
+  // A λ grid is solved from one draw per seed — by a Cholesky per λ (short grid, λ = 0 by the
+  // minimum-norm solve) or one eigen-decomposition (long grid); the numbers must equal the direct
+  // simulation of each point (same seeds, same data) to rounding.  The two grids use different base
+  // seeds: the model keeps its solved grid points.
   const Model& rf = find_model("rf");
-  SimulationOptions o;
-  o.d = 120;
-  o.seeds.seeds = 3;
-  Point pt = rf_point("tanh", 1.5, 2.0, 0.0, 0.2);
   const std::vector<double> lambdas{1e-3, 0.1, 10.0, 0.0};
-  std::vector<std::vector<mc::Estimate>> swept;
-  for (double l : lambdas) {
-    pt.number["lambda"] = l;
-    swept.push_back(rf.simulate(pt, o));  // first point direct, then paths
+  std::vector<double> long_grid = lambdas;
+  for (int k = 0; k < 20; ++k) long_grid.push_back(std::pow(10.0, -4.0 + 0.3 * k));
+  for (const auto& grid : {lambdas, long_grid}) {
+    SimulationOptions o;
+    o.d = 120;
+    o.seeds.seeds = 3;
+    o.seeds.base_seed = grid.size() + 1000;
+    o.lambda_grid = grid;
+    Point pt = rf_point("tanh", 1.5, 2.0, 0.0, 0.2);
+    std::vector<std::vector<mc::Estimate>> swept;
+    for (double l : lambdas) {
+      pt.number["lambda"] = l;
+      swept.push_back(rf.simulate(pt, o));
+    }
+    for (size_t i = 0; i < lambdas.size(); ++i) {
+      mc::RandomFeaturesSample s{make_activation("tanh"), make_activation("linear")};
+      s.d = 120;
+      s.p = 240;
+      s.n = 180;
+      s.n_test = 4000;
+      s.lambda = lambdas[i];
+      s.noise = 0.2;
+      const auto direct = mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
+        const auto e = mc::simulate_random_features(s, rng);
+        return std::vector<double>{e.test, e.train};
+      });
+      EXPECT_NEAR(swept[i][0].mean, direct[0].mean, 1e-8 * direct[0].mean) << "lambda " << lambdas[i] << " grid " << grid.size();
+      EXPECT_NEAR(swept[i][1].mean, direct[1].mean, 1e-8 * direct[0].mean + 1e-12) << "lambda " << lambdas[i] << " grid " << grid.size();
+    }
   }
-  for (size_t i = 0; i < lambdas.size(); ++i) {
+}
+
+TEST(MonteCarlo, RidgeSweepCacheDrawsEachSeedOnceForTheWholeGrid) {
+  // The cost of a k-value λ grid is one draw per seed (what makes it cost about one point), and a
+  // λ outside the grid is solved on its own.
+  mc::RidgeSweepCache cache;
+  mc::SeedOptions seeds{4, 9, 2};
+  std::atomic<int> draws{0};
+  auto draw = [&](std::mt19937_64& rng) {
+    ++draws;
     mc::RandomFeaturesSample s{make_activation("tanh"), make_activation("linear")};
-    s.d = 120;
-    s.p = 240;
-    s.n = 180;
-    s.n_test = 4000;
-    s.lambda = lambdas[i];
-    s.noise = 0.2;
-    const auto direct = mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
-      const auto e = mc::simulate_random_features(s, rng);
-      return std::vector<double>{e.test, e.train};
-    });
-    EXPECT_NEAR(swept[i][0].mean, direct[0].mean, 1e-8 * direct[0].mean) << "lambda " << lambdas[i];
-    EXPECT_NEAR(swept[i][1].mean, direct[1].mean, 1e-8 * direct[0].mean + 1e-12) << "lambda " << lambdas[i];
+    s.d = 40;
+    s.p = 60;
+    s.n = 50;
+    s.n_test = 100;
+    return mc::sample_random_features(s, rng);
+  };
+  const std::vector<double> grid{1e-2, 1e-1, 1.0};
+  std::vector<double> tests;
+  for (double l : grid) tests.push_back(cache.estimates("k", l, grid, seeds, draw)[0].mean);
+  EXPECT_EQ(draws.load(), 4);
+  EXPECT_LT(tests[0], tests[2]);  // noiseless linear target: less ridge, less test error here
+  cache.estimates("k", 5.0, grid, seeds, draw);
+  EXPECT_EQ(draws.load(), 8);
+  cache.estimates("other", 1e-2, grid, seeds, draw);
+  EXPECT_EQ(draws.load(), 12);
+}
+
+TEST(MonteCarlo, RidgeReadoutsOfAGridEqualOneSolvePerLambda) {
+  std::mt19937_64 rng(5);
+  for (const auto& [n, p] : {std::pair<int, int>{70, 40}, std::pair<int, int>{40, 70}}) {
+    const Eigen::MatrixXd F = mc::gaussian_matrix(n, p, rng);
+    const Eigen::VectorXd y = mc::gaussian_matrix(n, 1, rng);
+    const std::vector<double> lambdas{0.5, 0.0, 1e-3, 20.0};
+    const Eigen::MatrixXd A = mc::ridge_readouts(F, y, lambdas);
+    for (size_t j = 0; j < lambdas.size(); ++j) {
+      const Eigen::VectorXd one = mc::ridge_readout(F, y, lambdas[j]);
+      // Both are backward-stable solves of systems with condition ≲ 1e4 here: agreement to 1e-10.
+      EXPECT_LT((A.col(static_cast<Eigen::Index>(j)) - one).norm(), 1e-10 * one.norm()) << n << "x" << p << " lambda " << lambdas[j];
+    }
+  }
+}
+
+TEST(MonteCarlo, GaussianBlocksDoNotDependOnTheThreadCount) {
+  // Large matrices are sampled in blocks with their own streams: the numbers are a function of the
+  // caller's stream only.  Sampled numbers are compared exactly: no arithmetic happens after the
+  // draw, so any difference would be a different mapping of streams to entries.
+  const Eigen::Index rows = 2000, cols = 1700;  // 3.2 blocks
+  ASSERT_GT(rows * cols, 3 * mc::kSampleBlock);
+  std::vector<Eigen::MatrixXd> drawn;
+  std::vector<std::uint64_t> after;
+  for (int threads : {1, 2, 3, 8}) {
+    const int before = mc::set_sampling_threads(threads);
+    std::mt19937_64 rng(77);
+    drawn.push_back(mc::gaussian_matrix(rows, cols, rng, 2.0));
+    after.push_back(rng());
+    mc::set_sampling_threads(before);
+  }
+  for (size_t k = 1; k < drawn.size(); ++k) {
+    EXPECT_TRUE((drawn[k].array() == drawn[0].array()).all()) << "thread setting " << k;
+    EXPECT_EQ(after[k], after[0]);
+  }
+  // The statistics of N(0, 4): mean and variance within 5 standard errors, and neighbouring blocks
+  // uncorrelated (their streams are distinct, not shifted copies of one another).
+  const Eigen::Map<const Eigen::VectorXd> v(drawn[0].data(), drawn[0].size());
+  const double N = static_cast<double>(v.size());
+  EXPECT_LT(std::abs(v.mean()), 5.0 * 2.0 / std::sqrt(N));
+  EXPECT_LT(std::abs(v.squaredNorm() / N - 4.0), 5.0 * 4.0 * std::sqrt(2.0 / N));
+  const Eigen::Index B = mc::kSampleBlock;
+  const double cross = v.segment(0, B).dot(v.segment(B, B)) / (4.0 * static_cast<double>(B));
+  EXPECT_LT(std::abs(cross), 5.0 / std::sqrt(static_cast<double>(B)));
+}
+
+TEST(MonteCarlo, SimulationDoesNotDependOnTheThreadCount) {
+  // Seeds on one thread (sampling on all cores) or on two (sampling on one each): the same draws,
+  // the same numbers.  A tolerance instead of bitwise: BLAS may split its products differently
+  // with its own thread count (rounding only, ≪ 1e-12 of the errors).
+  mc::RandomFeaturesSample s{make_activation("tanh"), make_activation("linear")};
+  s.d = 600;
+  s.p = 300;
+  s.n = 300;
+  s.n_test = 2100;  // test inputs in 2048 × 600 batches: more than one sampling block
+  ASSERT_GT(Eigen::Index{2048} * s.d, mc::kSampleBlock);
+  s.noise = 0.1;
+  auto trial = [&](std::mt19937_64& rng) {
+    const auto e = mc::simulate_random_features(s, rng);
+    return std::vector<double>{e.test, e.train};
+  };
+  const auto one = mc::run_seeds({3, 11, 1}, trial), two = mc::run_seeds({3, 11, 2}, trial);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_NEAR(one[k].mean, two[k].mean, 1e-12 * std::abs(one[k].mean));
+    EXPECT_NEAR(one[k].standard_error, two[k].standard_error, 1e-9 * one[k].standard_error);
+  }
+}
+
+TEST(MonteCarlo, ActivationWithSlopeMatchesTheScalarDerivative) {
+  std::mt19937_64 rng(4);
+  const Eigen::MatrixXd X = 3.0 * mc::gaussian_matrix(50, 40, rng);
+  for (const char* name : {"tanh", "relu", "sigmoid", "erf", "softplus"}) {
+    const Activation sigma = make_activation(name);
+    Eigen::MatrixXd slope = X;
+    const Eigen::MatrixXd value = mc::activation_with_slope(sigma, slope);
+    for (Eigen::Index i = 0; i < X.size(); ++i) {
+      // Vectorised exp-based forms against libm: agreement to a few ulps of O(1) numbers.
+      EXPECT_NEAR(value(i), sigma.f(X(i)), 1e-14) << name << " at " << X(i);
+      EXPECT_NEAR(slope(i), sigma.df(X(i)), 1e-14) << name << "' at " << X(i);
+    }
   }
 }
 
@@ -183,5 +302,39 @@ TEST(MonteCarlo, Float32FeaturesChangeErrorsFarLessThanTheirStatisticalError) {
     const double se = std::sqrt(spread / 6.0);
     EXPECT_GT(worst, 0.0) << c.sigma << ": float32 path not taken";
     EXPECT_LT(worst, 0.01 * se) << c.sigma << " shift " << worst << " vs SE " << se;
+  }
+}
+
+TEST(MonteCarlo, SrfFloat32FeaturesChangeErrorsFarLessThanTheirStatisticalError) {
+  // The float32 readout features of the srf simulations (one-step network and idealised spiked
+  // model): the same draws, only the feature computation rounded — as the rf check above.
+  const Activation tanh_ = make_activation("tanh");
+  for (int network = 0; network < 2; ++network) {
+    std::vector<double> shift, test;
+    for (int seed = 0; seed < 6; ++seed) {
+      auto rng = mc::seed_stream(8, static_cast<std::uint64_t>(seed));
+      auto rng_single = rng;
+      double plain = 0.0, single = 0.0;
+      if (network == 0) {
+        mc::OneStepSample s{tanh_, tanh_, 150, 150, 300, 225, 2000, 2.0, 1e-3, 0.1};
+        plain = mc::simulate_one_step_network(s, rng).test;
+        s.single_precision = true;
+        single = mc::simulate_one_step_network(s, rng_single).test;
+      } else {
+        mc::SpikedSample s{tanh_, tanh_, 150, 150, 225, 2000, 0.8, 1.0, 0.6, 1e-3, 0.1};
+        plain = mc::simulate_spiked_features(s, rng).test;
+        s.single_precision = true;
+        single = mc::simulate_spiked_features(s, rng_single).test;
+      }
+      shift.push_back(std::abs(single - plain));
+      test.push_back(plain);
+    }
+    double mean = 0.0, spread = 0.0, worst = 0.0;
+    for (double v : test) mean += v / 6.0;
+    for (double v : test) spread += (v - mean) * (v - mean) / 5.0;
+    for (double v : shift) worst = std::max(worst, v);
+    const double se = std::sqrt(spread / 6.0);
+    EXPECT_GT(worst, 0.0) << "network " << network << ": float32 path not taken";
+    EXPECT_LT(worst, 0.01 * se) << "network " << network << " shift " << worst << " vs SE " << se;
   }
 }

@@ -125,9 +125,8 @@ class DeepModel final : public Model {
     check_memory(dense_sample_bytes(sample.n, sample.n_test, sample.d, widths) +
                      mc::RidgePath::bytes_needed(sample.n, sample.layers.back().width, sample.n_test),
                  o.seeds, "d", name());
-    return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.seeds,
-                                  [&](std::mt19937_64& rng) { return mc::sample_deep_features(sample, rng); },
-                                  mc::RidgePath::bytes_needed(sample.n, sample.layers.back().width, sample.n_test));
+    return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.lambda_grid, o.seeds,
+                                  [&](std::mt19937_64& rng) { return mc::sample_deep_features(sample, rng); });
   }
   /// Chain: finite-size bias ≲ 1 % at d = 400 (docs/theory/deep.md §6).  Drawn: one draw of the weights
   /// against Monte Carlo that redraws them, 1–4 % between draws at d = 400 (docs/theory/deep.md §3.8).

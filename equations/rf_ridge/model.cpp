@@ -73,9 +73,8 @@ class RfModel final : public Model {
     check_memory(dense_sample_bytes(sample.n, sample.n_test, sample.d, {double(sample.p)}) +
                      mc::RidgePath::bytes_needed(sample.n, sample.p, sample.n_test),
                  o.seeds, "d", name());
-    return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.seeds,
-                                  [&](std::mt19937_64& rng) { return mc::sample_random_features(sample, rng); },
-                                  mc::RidgePath::bytes_needed(sample.n, sample.p, sample.n_test));
+    return sweep_cache_.estimates(simulation_key(*this, pt, o), s.lambda, o.lambda_grid, o.seeds,
+                                  [&](std::mt19937_64& rng) { return mc::sample_random_features(sample, rng); });
   }
 
  private:

@@ -97,6 +97,7 @@ class SrfModel final : public Model {
         {"psi", "psi: overlap of the readout with the target direction outside the spike"},
         {"m", "m: overlap of the readout with the features' mean mu0 (the bias direction)"}};
   }
+  bool supports_single_precision() const override { return true; }
   std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
   std::vector<mc::Estimate> simulate(const rmtsolve::Point& pt, const SimulationOptions& o) const override {
     const Spec spec = spec_of(pt);
@@ -108,18 +109,18 @@ class SrfModel final : public Model {
     check_memory(dense_sample_bytes(n, n_test, o.d, {double(p)}) + mc::RidgePath::bytes_needed(n, p, n_test), o.seeds,
                  "d", name());
     if (network == "real") {
-      const mc::OneStepSample s{sigma, link, o.d, p, size_from_ratio(spec.alpha0, o.d, "alpha0", 0), n, n_test,
-                                spec.eta, spec.lambda, spec.noise};
-      return sweep_cache_.estimates(simulation_key(*this, pt, o), spec.lambda, o.seeds,
-                                    [&](std::mt19937_64& rng) { return mc::sample_one_step_network(s, rng); },
-                                    mc::RidgePath::bytes_needed(n, p, n_test));
+      mc::OneStepSample s{sigma, link, o.d, p, size_from_ratio(spec.alpha0, o.d, "alpha0", 0), n, n_test,
+                          spec.eta, spec.lambda, spec.noise};
+      s.single_precision = o.single_precision;
+      return sweep_cache_.estimates(simulation_key(*this, pt, o), spec.lambda, o.lambda_grid, o.seeds,
+                                    [&](std::mt19937_64& rng) { return mc::sample_one_step_network(s, rng); });
     }
     if (network == "spiked") {
       const Mapping m = map_network(spec);
-      const mc::SpikedSample s{sigma, link, o.d, p, n, n_test, m.r, m.c, m.gamma, spec.lambda, spec.noise};
-      return sweep_cache_.estimates(simulation_key(*this, pt, o), spec.lambda, o.seeds,
-                                    [&](std::mt19937_64& rng) { return mc::sample_spiked_features(s, rng); },
-                                    mc::RidgePath::bytes_needed(n, p, n_test));
+      mc::SpikedSample s{sigma, link, o.d, p, n, n_test, m.r, m.c, m.gamma, spec.lambda, spec.noise};
+      s.single_precision = o.single_precision;
+      return sweep_cache_.estimates(simulation_key(*this, pt, o), spec.lambda, o.lambda_grid, o.seeds,
+                                    [&](std::mt19937_64& rng) { return mc::sample_spiked_features(s, rng); });
     }
     throw InvalidInput("network", "must be real or spiked, got '" + network + "'");
   }

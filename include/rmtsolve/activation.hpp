@@ -26,6 +26,10 @@ struct Activation {
   std::function<void(double* data, long size)> apply_inplace;
   /// The same in single precision (the float32 Monte Carlo path); empty: f entry by entry.
   std::function<void(float* data, long size)> apply_inplace_float;
+  /// σ and σ′ over a whole buffer in one vectorised pass (the gradient step of the Monte Carlo):
+  /// `data` holds the pre-activations and is overwritten by σ′, `value` receives σ.  Empty: f and
+  /// df entry by entry.
+  std::function<void(double* data, double* value, long size)> apply_with_slope;
   std::vector<double> kinks;  // points where σ or σ' jumps; quadrature splits there
   std::optional<std::function<GaussianMoments(double m, double s)>> closed_form;
   int polynomial_degree = -1;  // ≥ 0 for polynomials

@@ -59,6 +59,9 @@ struct SimulationOptions {
   /// float32 for the feature computation (the GEMMs through the layers and σ); the readout's Gram,
   /// factorisation and errors stay in double.  Offered by models whose supports_single_precision().
   bool single_precision = false;
+  /// The λ values of the sweep, so that a ridge model solves them all from one draw per seed
+  /// (mc::RidgeSweepCache); set by the sweep engine, empty otherwise.
+  std::vector<double> lambda_grid;
   /// Set when the seeds of every point are sharded over processes (seeds.shard_count > 1): turns
   /// this process's estimates of a point into the estimates over all seeds.  Called by every
   /// process for every point, in sweep order.

@@ -75,7 +75,7 @@ def test_simulate_and_validate():
     f = rmtsolve.simulate("rf", alpha=[0.5, 2.0], d=150, seeds=4, precision="float32")
     np.testing.assert_allclose(f["test_error_mean"], s["test_error_mean"], rtol=1e-5)
     with pytest.raises(ValueError, match="precision"):
-        rmtsolve.simulate("srf", alpha=[1.0], d=100, seeds=2, precision="float32")
+        rmtsolve.simulate("gcm", alpha=[1.0], d=100, seeds=2, precision="float32")
 
 
 def test_gcm_ridge_from_numpy_matches_isotropic_closed_form():

@@ -94,7 +94,7 @@ void add_simulation_flags(CLI::App* sub, CommonFlags& c) {
       ->capture_default_str();
   sub->add_option("--threads", c.simulation.seeds.threads, "worker threads (0: one per core)")->capture_default_str();
   sub->add_option("--precision", c.precision,
-                  "float32: features (products and activation) in single precision, readout in double (rf, deep)")
+                  "float32: features (products and activation) in single precision, readout in double (rf, deep, srf)")
       ->check(CLI::IsMember({"float64", "float32"}))
       ->capture_default_str();
   sub->add_option("--distribute", c.distribute,

@@ -8,14 +8,28 @@
 namespace rmtsolve::mc {
 namespace {
 
+// σ(X Wᵀ + shift_scale·(X v)/√d)/√p, the products and σ in float32 when `single_precision` (the
+// shift's matrix-vector product stays in double; the features are returned in double).
 FeatureMap scaled_features(const Activation& sigma, const Eigen::MatrixXd& W, double shift_scale,
-                           const Eigen::VectorXd* spike) {
+                           const Eigen::VectorXd* spike, bool single_precision) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(W.rows()));
-  return [&sigma, &W, shift_scale, spike, scale](const Eigen::MatrixXd& X) {
+  auto shift = [shift_scale, spike](const Eigen::MatrixXd& X) {
+    return Eigen::VectorXd(shift_scale * (X * *spike) / std::sqrt(static_cast<double>(X.cols())));
+  };
+  if (single_precision) {
+    return [&sigma, W_single = Eigen::MatrixXf(W.cast<float>()), spike, shift, scale](const Eigen::MatrixXd& X) {
+      Eigen::MatrixXf F = X.cast<float>() * W_single.transpose();
+      if (spike) F.colwise() += shift(X).cast<float>();
+      apply_activation(sigma, F);
+      return Eigen::MatrixXd(F.cast<double>() * scale);
+    };
+  }
+  return [&sigma, &W, spike, shift, scale](const Eigen::MatrixXd& X) {
     Eigen::MatrixXd F = X * W.transpose();
-    if (spike) F.colwise() += shift_scale * (X * *spike) / std::sqrt(static_cast<double>(X.cols()));
+    if (spike) F.colwise() += shift(X);
     apply_activation(sigma, F);
-    return Eigen::MatrixXd(F * scale);
+    F *= scale;
+    return F;
   };
 }
 
@@ -29,16 +43,12 @@ ReadoutData sample_one_step_network(const OneStepSample& s, std::mt19937_64& rng
   if (s.n0 > 0 && s.eta != 0.0) {
     const Eigen::MatrixXd X0 = gaussian_matrix(s.n0, s.d, rng);
     const Eigen::VectorXd y0 = teacher.labels(X0, rng);
-    Eigen::MatrixXd pre = X0 * W.transpose();  // n0 × p
-    Eigen::MatrixXd act = pre, slope = pre;
-    apply_activation(s.sigma, act);
-    double* g = slope.data();
-    for (Eigen::Index i = 0; i < slope.size(); ++i) g[i] = s.sigma.df(g[i]);
-    const Eigen::VectorXd residual = y0 - act.rowwise().mean();  // f0 = (1/p) Σ_i σ(w_i·x)
+    Eigen::MatrixXd slope = X0 * W.transpose();  // n0 × p pre-activations, then σ′ in place
+    const Eigen::VectorXd residual = y0 - activation_with_slope(s.sigma, slope).rowwise().mean();  // f0 = (1/p) Σ_i σ(w_i·x)
     slope.array().colwise() *= residual.array();
     W.noalias() += (s.eta / s.n0) * slope.transpose() * X0;
   }
-  return draw_readout_data(scaled_features(s.sigma, W, 0.0, nullptr), teacher, s.d, s.n, s.n_test, rng);
+  return draw_readout_data(scaled_features(s.sigma, W, 0.0, nullptr, s.single_precision), teacher, s.d, s.n, s.n_test, rng);
 }
 
 ReadoutErrors simulate_one_step_network(const OneStepSample& s, std::mt19937_64& rng) {
@@ -54,7 +64,7 @@ ReadoutData sample_spiked_features(const SpikedSample& s, std::mt19937_64& rng) 
   const double rho = std::sqrt(std::max(0.0, 1.0 - s.gamma * s.gamma));
   Teacher teacher{&s.link, s.gamma * v + rho * zeta, s.noise};
   teacher.noise_inside = s.noise_inside;
-  return draw_readout_data(scaled_features(s.sigma, W, s.r, &v), teacher, s.d, s.n, s.n_test, rng);
+  return draw_readout_data(scaled_features(s.sigma, W, s.r, &v, s.single_precision), teacher, s.d, s.n, s.n_test, rng);
 }
 
 ReadoutErrors simulate_spiked_features(const SpikedSample& s, std::mt19937_64& rng) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "rmtsolve/montecarlo/estimators.hpp"
+#include "rmtsolve/montecarlo/ridge.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::mc {
@@ -54,18 +55,34 @@ ReadoutData draw_readout_data(const FeatureMap& features, const Teacher& teacher
   return data;
 }
 
-ReadoutErrors evaluate_readout(const ReadoutData& data, const Estimator& estimator) {
-  const Eigen::VectorXd a = fit_readout(estimator.loss, data.F, data.y, estimator.lambda);
-  const Eigen::VectorXd fitted = data.F * a, predicted = data.F_test * a;
+namespace {
+
+ReadoutErrors errors_of(const ReadoutData& data, Loss loss, const Eigen::VectorXd& fitted,
+                        const Eigen::VectorXd& predicted) {
   const auto n = static_cast<double>(data.y.size()), n_test = static_cast<double>(data.y_test.size());
   ReadoutErrors e;
   e.train = (data.y - fitted).squaredNorm() / n;
-  for (Eigen::Index i = 0; i < fitted.size(); ++i) e.train_loss += loss_value(estimator.loss, data.y[i], fitted[i]) / n;
+  for (Eigen::Index i = 0; i < fitted.size(); ++i) e.train_loss += loss_value(loss, data.y[i], fitted[i]) / n;
   e.test = (data.y_test - predicted).squaredNorm() / n_test;
   double wrong = 0.0;
   for (Eigen::Index i = 0; i < predicted.size(); ++i) wrong += (predicted[i] > 0.0) != (data.y_test[i] > 0.0);
   e.classification = wrong / n_test;
   return e;
+}
+
+}  // namespace
+
+ReadoutErrors evaluate_readout(const ReadoutData& data, const Estimator& estimator) {
+  const Eigen::VectorXd a = fit_readout(estimator.loss, data.F, data.y, estimator.lambda);
+  return errors_of(data, estimator.loss, data.F * a, data.F_test * a);
+}
+
+std::vector<ReadoutErrors> evaluate_ridge_grid(const ReadoutData& data, const std::vector<double>& lambdas) {
+  const Eigen::MatrixXd A = ridge_readouts(data.F, data.y, lambdas);
+  const Eigen::MatrixXd fitted = data.F * A, predicted = data.F_test * A;
+  std::vector<ReadoutErrors> out;
+  for (Eigen::Index j = 0; j < A.cols(); ++j) out.push_back(errors_of(data, Loss::kSquare, fitted.col(j), predicted.col(j)));
+  return out;
 }
 
 }  // namespace rmtsolve::mc

@@ -4,6 +4,7 @@
 #include <lapacke.h>
 
 #include <stdexcept>
+#include <vector>
 
 namespace rmtsolve::mc {
 namespace {
@@ -28,6 +29,33 @@ Eigen::VectorXd ridge_readout(const Eigen::MatrixXd& F, const Eigen::VectorXd& y
   if (lambda == 0.0) return F.completeOrthogonalDecomposition().solve(y);
   if (F.cols() <= F.rows()) return gram_solve(F, true, lambda, F.transpose() * y);
   return F.transpose() * gram_solve(F, false, lambda, y);
+}
+
+Eigen::MatrixXd ridge_readouts(const Eigen::MatrixXd& F, const Eigen::VectorXd& y, const std::vector<double>& lambdas) {
+  const Eigen::Index n = F.rows(), p = F.cols(), count = static_cast<Eigen::Index>(lambdas.size());
+  const bool primal = p <= n;
+  const int k = static_cast<int>(primal ? p : n);
+  Eigen::MatrixXd G(k, k);
+  cblas_dsyrk(CblasColMajor, CblasLower, primal ? CblasTrans : CblasNoTrans, k, static_cast<int>(primal ? n : p), 1.0,
+              F.data(), static_cast<int>(n), 0.0, G.data(), k);
+  const Eigen::VectorXd diagonal = G.diagonal();
+  const Eigen::VectorXd rhs = primal ? Eigen::VectorXd(F.transpose() * y) : y;
+  Eigen::MatrixXd A(p, count), C = Eigen::MatrixXd::Zero(k, count);
+  for (Eigen::Index j = 0; j < count; ++j) {
+    const double lambda = lambdas[static_cast<size_t>(j)];
+    if (lambda == 0.0) continue;  // below, by the complete orthogonal decomposition
+    G.triangularView<Eigen::StrictlyUpper>() = G.transpose();
+    G.diagonal() = diagonal.array() + lambda;
+    if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', k, G.data(), k) != 0)
+      throw std::runtime_error("ridge: Cholesky of the Gram matrix failed");
+    C.col(j) = rhs;
+    LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'U', k, 1, G.data(), k, C.col(j).data(), k);
+  }
+  if (primal) A = C;
+  else A.noalias() = F.transpose() * C;
+  for (Eigen::Index j = 0; j < count; ++j)
+    if (lambdas[static_cast<size_t>(j)] == 0.0) A.col(j) = F.completeOrthogonalDecomposition().solve(y);
+  return A;
 }
 
 }  // namespace rmtsolve::mc

@@ -1,17 +1,89 @@
 #include "rmtsolve/montecarlo/sampling.hpp"
 
+#include <algorithm>
 #include <boost/random/normal_distribution.hpp>
+#include <cstdint>
+#include <exception>
+#include <thread>
+#include <vector>
 
 namespace rmtsolve::mc {
+namespace {
+
+thread_local int t_sampling_threads = 0;
+
+// Runs body(begin, end) over [0, size) cut into chunks of `chunk`, on up to sampling_threads()
+// threads.  Chunk b always covers the same entries, so the result cannot depend on the thread count.
+template <class Body>
+void parallel_chunks(Eigen::Index size, Eigen::Index chunk, const Body& body) {
+  const Eigen::Index chunks = (size + chunk - 1) / chunk;
+  const int threads = static_cast<int>(std::min<Eigen::Index>(sampling_threads(), chunks));
+  auto run = [&](int t) {
+    for (Eigen::Index b = t; b < chunks; b += threads) body(b, b * chunk, std::min(size, (b + 1) * chunk));
+  };
+  if (threads <= 1) {
+    run(0);
+    return;
+  }
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> failures(static_cast<size_t>(threads));
+  for (int t = 1; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        run(t);
+      } catch (...) {
+        failures[static_cast<size_t>(t)] = std::current_exception();
+      }
+    });
+  try {
+    run(0);
+  } catch (...) {
+    failures[0] = std::current_exception();
+  }
+  for (auto& th : pool) th.join();
+  for (const auto& f : failures)
+    if (f) std::rethrow_exception(f);
+}
+
+// Elementwise work is split only when it is worth a thread start (≈ 10 µs).
+constexpr Eigen::Index kElementwiseChunk = Eigen::Index{1} << 16;
+
+}  // namespace
+
+int set_sampling_threads(int threads) {
+  const int before = t_sampling_threads;
+  t_sampling_threads = std::max(0, threads);
+  return before;
+}
+
+int sampling_threads() {
+  if (t_sampling_threads > 0) return t_sampling_threads;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale) {
   // Boost's ziggurat sampler: several times faster than libstdc++'s polar method, and the same
   // numbers on every platform for a given stream.
-  boost::random::normal_distribution<double> normal(0.0, scale);
   Eigen::MatrixXd A(rows, cols);
-  // Fill in storage order so that the stream maps to entries the same way on every platform.
   double* a = A.data();
-  for (Eigen::Index i = 0; i < A.size(); ++i) a[i] = normal(rng);
+  const Eigen::Index size = A.size();
+  if (size <= kSampleBlock) {
+    // Fill in storage order so that the stream maps to entries the same way on every platform.
+    boost::random::normal_distribution<double> normal(0.0, scale);
+    for (Eigen::Index i = 0; i < size; ++i) a[i] = normal(rng);
+    return A;
+  }
+  // Larger matrices: block b (kSampleBlock entries in storage order) from its own stream, seeded by
+  // one draw of the caller's stream and b — blocks can then be drawn on any number of threads.
+  const std::uint64_t key = rng();
+  parallel_chunks(size, kSampleBlock, [&](Eigen::Index b, Eigen::Index begin, Eigen::Index end) {
+    const auto block = static_cast<std::uint64_t>(b);
+    std::seed_seq seq{static_cast<std::uint32_t>(key), static_cast<std::uint32_t>(key >> 32),
+                      static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32), 0x6761u};
+    std::mt19937_64 stream(seq);
+    boost::random::normal_distribution<double> normal(0.0, scale);
+    for (Eigen::Index i = begin; i < end; ++i) a[i] = normal(stream);
+  });
   return A;
 }
 
@@ -22,15 +94,33 @@ Eigen::MatrixXd unit_rows(Eigen::Index rows, Eigen::Index cols, std::mt19937_64&
 }
 
 void apply_activation(const Activation& sigma, Eigen::MatrixXd& A) {
-  if (sigma.apply_inplace) return sigma.apply_inplace(A.data(), static_cast<long>(A.size()));
   double* a = A.data();
-  for (Eigen::Index i = 0; i < A.size(); ++i) a[i] = sigma.f(a[i]);
+  parallel_chunks(A.size(), kElementwiseChunk, [&](Eigen::Index, Eigen::Index begin, Eigen::Index end) {
+    if (sigma.apply_inplace) return sigma.apply_inplace(a + begin, static_cast<long>(end - begin));
+    for (Eigen::Index i = begin; i < end; ++i) a[i] = sigma.f(a[i]);
+  });
 }
 
 void apply_activation(const Activation& sigma, Eigen::MatrixXf& A) {
-  if (sigma.apply_inplace_float) return sigma.apply_inplace_float(A.data(), static_cast<long>(A.size()));
   float* a = A.data();
-  for (Eigen::Index i = 0; i < A.size(); ++i) a[i] = static_cast<float>(sigma.f(a[i]));
+  parallel_chunks(A.size(), kElementwiseChunk, [&](Eigen::Index, Eigen::Index begin, Eigen::Index end) {
+    if (sigma.apply_inplace_float) return sigma.apply_inplace_float(a + begin, static_cast<long>(end - begin));
+    for (Eigen::Index i = begin; i < end; ++i) a[i] = static_cast<float>(sigma.f(a[i]));
+  });
+}
+
+Eigen::MatrixXd activation_with_slope(const Activation& sigma, Eigen::MatrixXd& A) {
+  Eigen::MatrixXd value(A.rows(), A.cols());
+  double* a = A.data();
+  double* v = value.data();
+  parallel_chunks(A.size(), kElementwiseChunk, [&](Eigen::Index, Eigen::Index begin, Eigen::Index end) {
+    if (sigma.apply_with_slope) return sigma.apply_with_slope(a + begin, v + begin, static_cast<long>(end - begin));
+    for (Eigen::Index i = begin; i < end; ++i) {
+      v[i] = sigma.f(a[i]);
+      a[i] = sigma.df(a[i]);
+    }
+  });
+  return value;
 }
 
 Eigen::MatrixXd activated_product(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W, const Eigen::MatrixXf& W_single,

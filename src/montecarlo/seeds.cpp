@@ -1,6 +1,7 @@
 #include "rmtsolve/montecarlo/seeds.hpp"
 
 #include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -38,6 +39,9 @@ void for_each_seed(const SeedOptions& options, const std::function<void(std::mt1
   std::exception_ptr failure;
   std::mutex failure_mutex;
   auto worker = [&] {
+    // Seeds in parallel already fill the cores: no nested sampling threads.
+    const int sampling_before = set_sampling_threads(1);
+    if (threads <= 1) set_sampling_threads(sampling_before);
     for (int k = next++; k < count; k = next++) {
       const int i = mine[static_cast<size_t>(k)];
       try {
@@ -50,6 +54,7 @@ void for_each_seed(const SeedOptions& options, const std::function<void(std::mt1
         if (!failure) failure = std::current_exception();
       }
     }
+    set_sampling_threads(sampling_before);
   };
   const int blas_threads = openblas_get_num_threads();
   if (threads > 1) openblas_set_num_threads(1);

@@ -14,6 +14,7 @@ struct OneStepSample {
   int d = 400, p = 400, n0 = 800, n = 400, n_test = 4000;
   double eta = 1.0, lambda = 1e-2, noise = 0.0;
   bool noise_inside = false;  // y = σ*(s + √Δ ε) (probit labels) instead of σ*(s) + √Δ ε
+  bool single_precision = false;  // readout features in float32 (same draws; the gradient step stays in double)
 };
 ReadoutData sample_one_step_network(const OneStepSample& sample, std::mt19937_64& rng);
 ReadoutErrors simulate_one_step_network(const OneStepSample& sample, std::mt19937_64& rng);
@@ -26,6 +27,7 @@ struct SpikedSample {
   int d = 400, p = 400, n = 400, n_test = 4000;
   double r = 0.0, c = 1.0, gamma = 0.0, lambda = 1e-2, noise = 0.0;
   bool noise_inside = false;  // as OneStepSample
+  bool single_precision = false;  // features in float32 (same draws)
 };
 ReadoutData sample_spiked_features(const SpikedSample& sample, std::mt19937_64& rng);
 ReadoutErrors simulate_spiked_features(const SpikedSample& sample, std::mt19937_64& rng);

@@ -2,6 +2,7 @@
 #include <Eigen/Dense>
 #include <functional>
 #include <random>
+#include <vector>
 
 #include "rmtsolve/activation.hpp"
 #include "rmtsolve/loss.hpp"
@@ -55,5 +56,9 @@ ReadoutData draw_readout_data(const FeatureMap& features, const Teacher& teacher
 
 /// Trains the readout on the training part and measures it on the test part.
 ReadoutErrors evaluate_readout(const ReadoutData& data, const Estimator& estimator);
+
+/// The ridge (square-loss) readout at every λ of `lambdas` from one Gram matrix (ridge_readouts):
+/// what evaluate_readout gives for each λ, up to rounding.
+std::vector<ReadoutErrors> evaluate_ridge_grid(const ReadoutData& data, const std::vector<double>& lambdas);
 
 }  // namespace rmtsolve::mc

@@ -6,6 +6,21 @@
 
 namespace rmtsolve::mc {
 
+/// Matrices of more entries than this are sampled in blocks of this size, each from its own stream
+/// (keyed by one draw of the caller's stream and the block's index), on sampling_threads() threads;
+/// the numbers do not depend on the thread count.  Smaller ones come straight from the stream, as
+/// before blocks existed.  8 MB per block: a stream's seeding (≈ 5 µs) is negligible next to its
+/// ≈ 5 ms of sampling, a d = 1000 seed's matrices (2–8 M entries) still split over 2–8 threads, and
+/// problems up to d ≈ 500 (unit tests, reduced validation suites) keep the streams they were
+/// validated with.
+constexpr Eigen::Index kSampleBlock = Eigen::Index{1} << 20;
+
+/// Threads for the sampling and the elementwise activations of the calling thread (0: one per
+/// hardware core, the default).  for_each_seed sets 1 in its workers when seeds run in parallel.
+/// Returns the previous setting.
+int set_sampling_threads(int threads);
+int sampling_threads();
+
 /// rows × cols matrix of i.i.d. N(0, scale²) entries.
 Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale = 1.0);
 
@@ -15,6 +30,10 @@ Eigen::MatrixXd unit_rows(Eigen::Index rows, Eigen::Index cols, std::mt19937_64&
 /// σ applied entrywise, in place.
 void apply_activation(const Activation& sigma, Eigen::MatrixXd& A);
 void apply_activation(const Activation& sigma, Eigen::MatrixXf& A);
+
+/// σ′ in place of the pre-activations A, and σ returned: one vectorised pass where the activation
+/// offers it (Activation::apply_with_slope).
+Eigen::MatrixXd activation_with_slope(const Activation& sigma, Eigen::MatrixXd& A);
 
 /// Features σ(X Wᵀ)·scale, with the product and σ in double or, for the float32 Monte Carlo path,
 /// in single precision (sgemm: twice the throughput; the result is returned in double, and
