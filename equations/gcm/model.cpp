@@ -87,7 +87,7 @@ Prepared load(const rmtsolve::Point& pt) {
   }
   for (const char* f : {"omega", "phi", "psi"})
     if (pt.str(f).empty()) throw InvalidInput(f, "missing file (all of --omega, --phi, --psi are needed)");
-  const gcm_ridge::Covariances c{read_matrix(pt.str("psi"), "psi"), read_matrix(pt.str("phi"), "phi"),
+  gcm_ridge::Covariances c{read_matrix(pt.str("psi"), "psi"), read_matrix(pt.str("phi"), "phi"),
                                  read_matrix(pt.str("omega"), "omega")};
   prep.problem = gcm_ridge::Problem::from_covariances(c);
   prep.k = c.Psi.rows();
@@ -101,7 +101,7 @@ Prepared load(const rmtsolve::Point& pt) {
   if (!positive_semidefinite_by_cholesky(std::move(joint), 1e-8 * std::max(1.0, top)))
     throw InvalidInput("phi", "the joint covariance [[Psi, Phi], [Phi^T, Omega]] is not positive semi-definite");
   prep.joint = std::make_shared<JointFactor>();
-  prep.joint->covariances = c;
+  prep.joint->covariances = std::move(c);
   return prep;
 }
 
