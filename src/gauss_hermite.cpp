@@ -3,7 +3,9 @@
 #include <gsl/gsl_integration.h>
 
 #include <cmath>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "rmtsolve/error.hpp"
 
@@ -23,6 +25,15 @@ GaussHermiteRule gauss_hermite(int n) {
     rule.weight[i] = wt[i] / std::sqrt(M_PI);
   }
   return rule;
+}
+
+const GaussHermiteRule& shared_gauss_hermite(int n) {
+  static std::mutex mutex;
+  static std::map<int, std::unique_ptr<const GaussHermiteRule>> rules;  // never erased: references stay valid
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& rule = rules[n];
+  if (!rule) rule = std::make_unique<const GaussHermiteRule>(gauss_hermite(n));
+  return *rule;
 }
 
 }  // namespace rmtsolve

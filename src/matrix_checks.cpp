@@ -1,5 +1,7 @@
 #include "rmtsolve/matrix_checks.hpp"
 
+#include <lapacke.h>
+
 #include <algorithm>
 
 #include "rmtsolve/error.hpp"
@@ -18,6 +20,14 @@ Eigen::VectorXd require_vector(const Eigen::MatrixXd& M, const std::string& para
     throw InvalidInput(parameter, "must hold one column of eigenvalues, got a " + std::to_string(M.rows()) + "x" +
                                       std::to_string(M.cols()) + " matrix");
   return M.reshaped();
+}
+
+bool positive_semidefinite_by_cholesky(Eigen::MatrixXd M, double shift) {
+  if (M.rows() != M.cols()) return false;
+  const lapack_int n = static_cast<lapack_int>(M.rows());
+  if (n == 0) return true;
+  M.diagonal().array() += shift;
+  return LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, M.data(), n) == 0;
 }
 
 }  // namespace rmtsolve

@@ -27,6 +27,7 @@ void check_solver_options(const SolverOptions& o) {
   in_range(o.max_iterations, 1, OptionLimits::kMaxIterations, "max-iterations");
   if (!(o.damping >= 0.0 && o.damping < 1.0)) throw InvalidInput("damping", "must be in [0, 1), got " + text(o.damping));
   in_range(o.anderson_memory, 0, OptionLimits::kMaxAnderson, "anderson");
+  in_range(o.threads, 0, OptionLimits::kMaxThreads, "threads");
 }
 
 void check_rel_tol(double rel_tol) {

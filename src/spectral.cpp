@@ -23,6 +23,28 @@ SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& A, bool with_vectors) {
   return out;
 }
 
+ProjectedSpectrum projected_spectrum(Eigen::MatrixXd A, const Eigen::MatrixXd& B) {
+  if (A.rows() != A.cols() || B.cols() != A.rows()) throw std::invalid_argument("projected_spectrum: shapes do not match");
+  const lapack_int n = static_cast<lapack_int>(A.rows()), k = static_cast<lapack_int>(B.rows());
+  ProjectedSpectrum out;
+  out.values.resize(n);
+  out.weights = Eigen::VectorXd::Zero(n);
+  if (n == 0) return out;
+  Eigen::VectorXd offdiag(std::max<lapack_int>(n - 1, 1)), tau(std::max<lapack_int>(n - 1, 1));
+  lapack_int info = LAPACKE_dsytrd(LAPACK_COL_MAJOR, 'L', n, A.data(), n, out.values.data(), offdiag.data(), tau.data());
+  if (info != 0) throw std::runtime_error("LAPACK dsytrd failed, info = " + std::to_string(info));
+  Eigen::MatrixXd BQ = B;
+  if (k > 0) {
+    info = LAPACKE_dormtr(LAPACK_COL_MAJOR, 'R', 'L', 'N', k, n, A.data(), n, tau.data(), BQ.data(), k);
+    if (info != 0) throw std::runtime_error("LAPACK dormtr failed, info = " + std::to_string(info));
+  }
+  Eigen::MatrixXd Z(n, n);
+  info = LAPACKE_dstedc(LAPACK_COL_MAJOR, 'I', n, out.values.data(), offdiag.data(), Z.data(), n);
+  if (info != 0) throw std::runtime_error("LAPACK dstedc failed, info = " + std::to_string(info));
+  if (k > 0) out.weights = (BQ * Z).colwise().squaredNorm().transpose();
+  return out;
+}
+
 double MarchenkoPastur::stieltjes(double z) const {
   const double a = z - c * (1.0 - beta);
   const double disc = std::sqrt(a * a - 4.0 * beta * c * z);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <exception>
 #include <sstream>
+#include <thread>
+#include <utility>
 
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/interrupt.hpp"
@@ -277,38 +280,91 @@ std::vector<Point> expand(const Model& model, const SweepSpec& spec) {
   return points;
 }
 
+// Contiguous segments of `count` points for the curve's worker threads: one segment unless the
+// model allows concurrent points and every segment keeps at least kMinSegment points, so that the
+// cold start at a segment's head is a small share of its warm-started run.
+std::vector<std::pair<std::size_t, std::size_t>> curve_segments(const Model& model, const SolverOptions& o, std::size_t count) {
+  constexpr std::size_t kMinSegment = 16;
+  const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+  std::size_t threads = o.threads > 0 ? static_cast<std::size_t>(o.threads) : hw;
+  if (!model.concurrent_points()) threads = 1;
+  threads = std::max<std::size_t>(1, std::min(threads, count / kMinSegment));
+  std::vector<std::pair<std::size_t, std::size_t>> segments;
+  for (std::size_t s = 0; s < threads; ++s) segments.emplace_back(count * s / threads, count * (s + 1) / threads);
+  return segments;
+}
+
 SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOptions& options, const SearchSpec& search) {
   if (search.active()) return run_search_curve(model, spec, options, search);
   const std::vector<Point> points = expand(model, spec);
+  std::vector<std::size_t> todo;  // this process's points, in sweep order
+  for (std::size_t index = 0; index < points.size(); ++index)
+    if (mine(spec, index)) todo.push_back(index);
+  const auto segments = curve_segments(model, options, todo.size());
+  ProgressBar bar(points.size(), "points");
+  // One warm-started run over todo[begin, end): its rows, failures and interrupt, like a whole curve.
+  auto run_segment = [&](std::size_t begin, std::size_t end, SweepOutcome& out) {
+    std::vector<double> warm;
+    for (std::size_t k = begin; k < end; ++k) {
+      const std::size_t index = todo[k];
+      const Point& pt = points[index];
+      if (interrupted()) {
+        out.interrupted = true;
+        return;
+      }
+      const PointResult r = model.solve(pt, options, warm);
+      bar.tick();
+      auto row = parameter_cells(model, pt);
+      for (double v : r.values) row.emplace_back(r.summary.converged ? v : std::nan(""));
+      row.emplace_back(r.summary.converged ? 1.0 : 0.0);
+      row.emplace_back(std::string(to_string(r.summary.reason)));
+      row.emplace_back(static_cast<double>(r.summary.iterations));
+      row.emplace_back(r.summary.residual);
+      row.emplace_back(r.summary.method);
+      append_text_cells(model, pt, row);
+      out.table.rows.push_back(std::move(row));
+      out.point_index.push_back(index);
+      if (!r.summary.converged) {
+        ++out.failed_points;
+        out.notes.push_back("point " + describe_point(model, pt) + ": " + r.summary.brief());
+        warm.clear();  // do not carry a failed state to the next point
+      }
+    }
+  };
+  std::vector<SweepOutcome> parts(segments.size());
+  std::vector<std::exception_ptr> errors(segments.size());
+  auto guarded = [&](std::size_t s) {
+    try {
+      run_segment(segments[s].first, segments[s].second, parts[s]);
+    } catch (...) {
+      errors[s] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t s = 1; s < segments.size(); ++s) pool.emplace_back(guarded, s);
+  guarded(0);
+  for (auto& th : pool) th.join();
+  for (const auto& e : errors)  // the first failure in sweep order, as a serial run would raise it
+    if (e) std::rethrow_exception(e);
+
   SweepOutcome out;
   Table& t = out.table;
   add_model_metadata(model, t);
   t.columns = table_columns(model, "curve");
-  std::vector<double> warm;
-  ProgressBar bar(points.size(), "points");
-  for (std::size_t index = 0; index < points.size(); ++index) {
-    const Point& pt = points[index];
-    if (!mine(spec, index)) continue;
-    if (interrupted()) return mark_interrupted(out);
-    const PointResult r = model.solve(pt, options, warm);
-    bar.tick();
-    auto row = parameter_cells(model, pt);
-    for (double v : r.values) row.emplace_back(r.summary.converged ? v : std::nan(""));
-    row.emplace_back(r.summary.converged ? 1.0 : 0.0);
-    row.emplace_back(std::string(to_string(r.summary.reason)));
-    row.emplace_back(static_cast<double>(r.summary.iterations));
-    row.emplace_back(r.summary.residual);
-    row.emplace_back(r.summary.method);
-    append_text_cells(model, pt, row);
-    t.rows.push_back(std::move(row));
-    out.point_index.push_back(index);
-    if (!r.summary.converged) {
-      ++out.failed_points;
-      out.notes.push_back("point " + describe_point(model, pt) + ": " + r.summary.brief());
-      warm.clear();  // do not carry a failed state to the next point
+  if (segments.size() > 1)
+    t.metadata.emplace_back("curve_segments", std::to_string(segments.size()) +
+                                                  " warm-started segments solved concurrently (--threads)");
+  bool stopped = false;
+  for (auto& part : parts) {
+    for (std::size_t r = 0; r < part.table.rows.size(); ++r) {
+      t.rows.push_back(std::move(part.table.rows[r]));
+      out.point_index.push_back(part.point_index[r]);
     }
+    out.failed_points += part.failed_points;
+    for (auto& note : part.notes) out.notes.push_back(std::move(note));
+    stopped = stopped || part.interrupted;
   }
-  return out;
+  return stopped ? mark_interrupted(out) : out;
 }
 
 // The simulation options with every finished seed reported to `bar`.

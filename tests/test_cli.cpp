@@ -72,6 +72,7 @@ TEST(Cli, BadInputGetsOneLineErrorNamingTheFlag) {
       {"simulate rf --seeds 0", "--seeds"},
       {"curve gcm --omega /nonexistent.npy --phi /nonexistent.npy --psi /nonexistent.npy", "--psi"},
       {"curve gcm", "--spectrum"},
+      {"curve gcm --spectrum x.csv --threads -1", "--threads"},
   };
   for (const auto& [args, flag] : cases) {
     const CliRun r = run_cli(args);

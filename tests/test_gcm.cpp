@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/math/tools/minima.hpp>
 #include <cmath>
 #include <filesystem>
@@ -9,10 +10,12 @@
 #include "equations/gcm/gcm.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/gauss_hermite.hpp"
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/gaussian.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
+#include "rmtsolve/sweep.hpp"
 
 using namespace rmtsolve;
 using gcm::Teacher;
@@ -172,4 +175,120 @@ TEST(Gcm, RejectsBadInput) {
   EXPECT_THROW(gcm::solve(pr.spectrum(), Loss::kHinge, Teacher::kSign, {1.0, 0.0, 0.0}, {}), InvalidInput);
   EXPECT_THROW(gcm::parse_teacher("tanh"), InvalidInput);
   EXPECT_THROW(parse_loss("huber"), InvalidInput);
+}
+
+namespace {
+
+// Ω, Φ, Ψ of a random-features-like Gaussian model (k = p/2) written as .npy files under `tag`.
+std::filesystem::path gcm_files(const std::string& tag, int p, double phi_scale = 0.8) {
+  const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_gcm_" + tag + "_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const int k = p / 2;
+  std::mt19937_64 rng(7);
+  const Eigen::MatrixXd A = mc::gaussian_matrix(p, k, rng, 1.0 / std::sqrt(double(k)));
+  write_npy((dir / "psi.npy").string(), Eigen::MatrixXd::Identity(k, k));
+  write_npy((dir / "phi.npy").string(), phi_scale * A.transpose());
+  write_npy((dir / "omega.npy").string(), 0.64 * A * A.transpose() + 0.36 * Eigen::MatrixXd::Identity(p, p));
+  return dir;
+}
+
+SweepSpec files_curve(const std::filesystem::path& dir, const std::string& loss, int points) {
+  SweepSpec spec;
+  for (int i = 0; i < points; ++i) spec.grids["alpha"].push_back(0.1 + 0.1 * i);
+  spec.grids["lambda"] = {0.05};
+  spec.texts["loss"] = loss;
+  spec.texts["teacher"] = loss == "square" ? "linear" : "sign";
+  for (const char* f : {"omega", "phi", "psi"}) spec.texts[f] = (dir / (std::string(f) + ".npy")).string();
+  return spec;
+}
+
+}  // namespace
+
+// Long curves are split into warm-started segments solved on threads (SolverOptions::threads);
+// each segment's head starts cold.  Serial and split runs converge to the same fixed point at the
+// solver's relative tolerance (1e-12 on V, q, m): 1e-9 relative on every output leaves room for the
+// conditioning of the outputs and still catches a misplaced row or a wrong warm state (O(1) errors).
+TEST(Gcm, ParallelCurveSegmentsMatchTheSerialCurve) {
+  const auto dir = gcm_files("segments", 120);
+  const Model& gcm = find_model("gcm");
+  for (const std::string loss : {"logistic", "hinge", "square"}) {
+    const SweepSpec spec = files_curve(dir, loss, 40);
+    SolverOptions serial, parallel;
+    serial.threads = 1;
+    parallel.threads = 2;
+    const SweepOutcome a = run_curve(gcm, spec, serial), b = run_curve(gcm, spec, parallel);
+    ASSERT_EQ(a.table.rows.size(), 40u);
+    ASSERT_EQ(b.table.rows.size(), 40u);
+    EXPECT_EQ(a.point_index, b.point_index);
+    EXPECT_EQ(a.failed_points, 0);
+    EXPECT_EQ(b.failed_points, 0);
+    auto has_segments = [](const Table& t) {
+      for (const auto& [key, value] : t.metadata)
+        if (key == "curve_segments") return true;
+      return false;
+    };
+    EXPECT_FALSE(has_segments(a.table));
+    EXPECT_TRUE(has_segments(b.table)) << "40 points and 2 threads must be split";
+    for (size_t r = 0; r < 40; ++r) {
+      EXPECT_EQ(std::get<double>(a.table.rows[r][0]), std::get<double>(b.table.rows[r][0])) << "row order";
+      for (const auto& out : gcm.outputs()) {
+        const size_t c = static_cast<size_t>(std::find(a.table.columns.begin(), a.table.columns.end(), out) - a.table.columns.begin());
+        const double x = std::get<double>(a.table.rows[r][c]), y = std::get<double>(b.table.rows[r][c]);
+        if (std::isnan(x)) {
+          EXPECT_TRUE(std::isnan(y)) << loss << " " << out << " row " << r;
+          continue;
+        }
+        EXPECT_NEAR(y, x, 1e-9 * std::max(1e-12, std::abs(x))) << loss << " " << out << " row " << r;
+      }
+    }
+  }
+  // A short curve is not split (each segment must keep at least 16 points).
+  SolverOptions many;
+  many.threads = 8;
+  const SweepOutcome short_curve = run_curve(gcm, files_curve(dir, "logistic", 20), many);
+  for (const auto& [key, value] : short_curve.table.metadata) EXPECT_NE(key, "curve_segments");
+  std::filesystem::remove_all(dir);
+}
+
+// The joint covariance is checked by a shifted Cholesky factorisation instead of an eigenvalue
+// decomposition: an indefinite joint is refused (naming --phi), a singular PSD one is accepted.
+TEST(Gcm, JointCovarianceCheck) {
+  const auto dir = std::filesystem::temp_directory_path() / ("rmtsolve_gcm_joint_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const int p = 30;
+  const Eigen::MatrixXd I = Eigen::MatrixXd::Identity(p, p);
+  write_npy((dir / "omega.npy").string(), I);
+  write_npy((dir / "psi.npy").string(), I);
+  const Model& gcm = find_model("gcm");
+  // Φ = 1.01 e₁e₁ᵀ: [[I, Φ], [Φᵀ, I]] has the eigenvalue −0.01, invisible to the spectrum's checks
+  // (the features explain only 1.01²/30 of E y²): not a covariance.
+  Eigen::MatrixXd bad = Eigen::MatrixXd::Zero(p, p);
+  bad(0, 0) = 1.01;
+  write_npy((dir / "phi.npy").string(), bad);
+  try {
+    run_curve(gcm, files_curve(dir, "square", 2), {});
+    ADD_FAILURE() << "an indefinite joint covariance was accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_EQ(e.parameter(), "phi") << e.what();
+  }
+  // [[I, I], [I, I]]: eigenvalues 0 and 2, a valid (degenerate) covariance.  A fresh file name so
+  // that the model's cache of the last problem does not answer.
+  write_npy((dir / "phi_ok.npy").string(), I);
+  SweepSpec spec = files_curve(dir, "square", 2);
+  spec.texts["phi"] = (dir / "phi_ok.npy").string();
+  const SweepOutcome ok = run_curve(gcm, spec, {});
+  EXPECT_EQ(ok.failed_points, 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Gcm, SharedGaussHermiteRuleIsBuiltOnceAndEqualsAFreshOne) {
+  const GaussHermiteRule& a = shared_gauss_hermite(40);
+  const GaussHermiteRule fresh = gauss_hermite(40);
+  EXPECT_EQ(&a, &shared_gauss_hermite(40));
+  ASSERT_EQ(a.node.size(), 40);
+  EXPECT_LE((a.node - fresh.node).cwiseAbs().maxCoeff(), 0.0);  // the same GSL computation, bit for bit
+  EXPECT_LE((a.weight - fresh.weight).cwiseAbs().maxCoeff(), 0.0);
+  // Symmetric nodes, which the logistic channel's prox symmetry relies on (to round-off).
+  const GaussHermiteRule& r = shared_gauss_hermite(160);
+  for (Eigen::Index i = 0; i < 160; ++i) EXPECT_NEAR(r.node[i], -r.node[159 - i], 1e-13 * (1.0 + std::abs(r.node[i])));
 }

@@ -8,6 +8,7 @@
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/gaussian.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
+#include "rmtsolve/spectral.hpp"
 
 using namespace rmtsolve;
 using gcm_ridge::Method;
@@ -142,4 +143,36 @@ TEST(GcmRidge, RejectsInconsistentCovariances) {
   const Problem ok = Problem::from_covariances(c);
   EXPECT_THROW(gcm_ridge::solve(ok, Setting{-1.0, 0.1, 0.0}, Method::kRoot, {}), InvalidInput);
   EXPECT_THROW(gcm_ridge::solve(ok, Setting{1.0, 0.0, 0.0}, Method::kIteration, {}), InvalidInput);
+}
+
+// The eigenvalues and projections ‖B u_j‖² without eigenvectors agree with a full decomposition
+// (dsyevd, eigenvectors formed) to round-off: 1e-10 relative to the largest value, ~10⁵ ulp of slack
+// for the different order of the floating-point operations; a wrong projection would be O(1) off.
+// Includes a highly degenerate spectrum (a rank-k part plus the identity), where eigenvectors
+// within the cluster are arbitrary but the sum of the weights over the cluster is not.
+TEST(GcmRidge, ProjectedSpectrumMatchesAFullDecomposition) {
+  std::mt19937_64 rng(11);
+  for (const int k : {1, 7, 40}) {
+    const int p = 60;
+    const Eigen::MatrixXd W = mc::gaussian_matrix(p, k, rng, 1.0 / std::sqrt(double(k)));
+    const Eigen::MatrixXd A = W * W.transpose() + 0.3 * Eigen::MatrixXd::Identity(p, p);
+    const Eigen::MatrixXd B = mc::gaussian_matrix(k + 3, p, rng);
+    const ProjectedSpectrum fast = projected_spectrum(A, B);
+    const SymmetricEigen full = symmetric_eigen(A);
+    const Eigen::VectorXd weights = (B * full.vectors).colwise().squaredNorm().transpose();
+    const double top = full.values.cwiseAbs().maxCoeff(), wtop = weights.maxCoeff();
+    EXPECT_LE((fast.values - full.values).cwiseAbs().maxCoeff(), 1e-10 * top) << "k = " << k;
+    // Weights summed over the degenerate cluster at 0.3 and individually outside it.
+    double cluster_fast = 0.0, cluster_full = 0.0;
+    for (int j = 0; j < p; ++j) {
+      if (std::abs(full.values[j] - 0.3) < 1e-8) {
+        cluster_fast += fast.weights[j];
+        cluster_full += weights[j];
+      } else {
+        EXPECT_NEAR(fast.weights[j], weights[j], 1e-10 * wtop) << "k = " << k << ", j = " << j;
+      }
+    }
+    EXPECT_NEAR(cluster_fast, cluster_full, 1e-10 * wtop * p) << "k = " << k;
+    EXPECT_NEAR(fast.weights.sum(), B.squaredNorm(), 1e-10 * B.squaredNorm());  // Σ_j ‖B u_j‖² = ‖B‖_F²
+  }
 }

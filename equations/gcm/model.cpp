@@ -1,8 +1,11 @@
+#include <mutex>
+
 #include "equations/deep_rf/deep_rf.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "gcm.hpp"
 #include "rmtsolve/cache.hpp"
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/matrix_checks.hpp"
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/deep_features.hpp"
@@ -13,12 +16,33 @@
 namespace rmtsolve::gcm {
 namespace {
 
+// Files: L with LLᵀ = [[Ψ, Φ], [Φᵀ, Ω]] for sampling.  Only `simulate` needs it, and its
+// eigen-decomposition of the (k+p)×(k+p) matrix costs several times the rest of a theory curve, so
+// it is built on first use.
+struct JointFactor {
+  gcm_ridge::Covariances covariances;
+  std::once_flag once;
+  Eigen::MatrixXd factor;
+  const Eigen::MatrixXd& get() {
+    std::call_once(once, [this] {
+      const Eigen::MatrixXd& Psi = covariances.Psi;
+      const Eigen::MatrixXd& Phi = covariances.Phi;
+      const Eigen::MatrixXd& Omega = covariances.Omega;
+      Eigen::MatrixXd joint(Psi.rows() + Omega.rows(), Psi.rows() + Omega.rows());
+      joint << Psi, Phi, Phi.transpose(), Omega;
+      const SymmetricEigen eig = symmetric_eigen(joint);  // PSD already checked: round-off negatives to 0
+      factor = eig.vectors * eig.values.cwiseMax(0.0).cwiseSqrt().asDiagonal();
+    });
+    return factor;
+  }
+};
+
 // Where the covariances come from, loaded or computed once per distinct choice.
 struct Prepared {
-  gcm_ridge::Problem problem;    // θ-averaged spectrum (Ω/p, t/p, ρ)
-  Eigen::MatrixXd joint_factor;  // files: L with LLᵀ = [[Ψ, Φ], [Φᵀ, Ω]], for sampling
+  gcm_ridge::Problem problem;          // θ-averaged spectrum (Ω/p, t/p, ρ)
+  std::shared_ptr<JointFactor> joint;  // files only
   Eigen::Index k = 0;
-  deep_rf::Spec deep;            // features deep:…: the network, for sampling real features
+  deep_rf::Spec deep;                  // features deep:…: the network, for sampling real features
   bool from_deep = false;
 };
 
@@ -63,16 +87,21 @@ Prepared load(const rmtsolve::Point& pt) {
   }
   for (const char* f : {"omega", "phi", "psi"})
     if (pt.str(f).empty()) throw InvalidInput(f, "missing file (all of --omega, --phi, --psi are needed)");
-  const gcm_ridge::Covariances c{read_matrix(pt.str("psi"), "psi"), read_matrix(pt.str("phi"), "phi"),
+  gcm_ridge::Covariances c{read_matrix(pt.str("psi"), "psi"), read_matrix(pt.str("phi"), "phi"),
                                  read_matrix(pt.str("omega"), "omega")};
   prep.problem = gcm_ridge::Problem::from_covariances(c);
   prep.k = c.Psi.rows();
   Eigen::MatrixXd joint(c.Psi.rows() + c.Omega.rows(), c.Psi.rows() + c.Omega.rows());
   joint << c.Psi, c.Phi, c.Phi.transpose(), c.Omega;
-  const SymmetricEigen eig = symmetric_eigen(joint);
-  if (eig.values.minCoeff() < -1e-8 * std::max(1.0, eig.values.maxCoeff()))
+  // Eigenvalues ≥ −1e-8 max(1, λ_max) as before, with λ_max(joint) replaced by an upper bound,
+  // λ_max(Ω) + ‖Ψ‖_∞ ≥ λ_max(Ω) + λ_max(Ψ) ≥ λ_max(joint) for a PSD joint: never stricter than the
+  // eigenvalue test, so no input it accepted is now refused.
+  const double top = prep.problem.spectrum().omega.maxCoeff() * static_cast<double>(prep.problem.p()) +
+                     c.Psi.cwiseAbs().rowwise().sum().maxCoeff();
+  if (!positive_semidefinite_by_cholesky(std::move(joint), 1e-8 * std::max(1.0, top)))
     throw InvalidInput("phi", "the joint covariance [[Psi, Phi], [Phi^T, Omega]] is not positive semi-definite");
-  prep.joint_factor = eig.vectors * eig.values.cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  prep.joint = std::make_shared<JointFactor>();
+  prep.joint->covariances = std::move(c);
   return prep;
 }
 
@@ -150,6 +179,8 @@ class GcmModel final : public Model {
     warm.assign(state.data(), state.data() + state.size());
     return out;
   }
+  /// Points share only the prepared covariances (a locked cache) and the shared quadrature rule.
+  bool concurrent_points() const override { return true; }
   std::vector<std::string> simulated_outputs() const override {
     return {"test_error", "train_error", "classification_error", "train_loss"};
   }
@@ -175,8 +206,9 @@ class GcmModel final : public Model {
       sample.estimator = estimator;
       return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) { return as_vector(mc::simulate_deep_features(sample, rng)); });
     }
-    if (prep->joint_factor.size() == 0)
+    if (!prep->joint)
       throw InvalidInput("spectrum", "Monte Carlo needs the covariance matrices (--omega, --phi, --psi) or --features deep:...");
+    const Eigen::MatrixXd& joint_factor = prep->joint->get();
     const Eigen::Index p = prep->problem.p(), k = prep->k;
     const int n = size_from_ratio(pt["alpha"], static_cast<int>(p), "alpha");
     return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
@@ -184,7 +216,7 @@ class GcmModel final : public Model {
       // The Gaussian model itself: (u, v) jointly Gaussian, features v/√p, field s = θᵀu/√k.
       Eigen::MatrixXd uv;
       auto features = [&](const Eigen::MatrixXd& G) {
-        uv = G * prep->joint_factor.transpose();
+        uv = G * joint_factor.transpose();
         return Eigen::MatrixXd(uv.rightCols(p) / std::sqrt(static_cast<double>(p)));
       };
       auto draw = [&](int rows, Eigen::MatrixXd& F, Eigen::VectorXd& y) {

@@ -46,10 +46,11 @@ Problem Problem::from_covariances(const Covariances& c) {
     throw InvalidInput("phi", "must be k x p = " + std::to_string(c.Psi.rows()) + "x" +
                                   std::to_string(c.Omega.rows()) + " (teacher x student), got " +
                                   std::to_string(c.Phi.rows()) + "x" + std::to_string(c.Phi.cols()));
-  const SymmetricEigen eig = symmetric_eigen(c.Omega);
+  // Only the eigenvalues of Ω and the projections ‖Φ u_j‖² are needed, not the eigenvectors.
+  const ProjectedSpectrum eig = projected_spectrum(c.Omega, c.Phi);
   Spectrum s;
   s.omega = eig.values;
-  s.t = (c.Phi * eig.vectors).colwise().squaredNorm().transpose() / static_cast<double>(c.Psi.rows());
+  s.t = eig.weights / static_cast<double>(c.Psi.rows());
   s.rho = c.Psi.trace() / static_cast<double>(c.Psi.rows());
   // The spectrum was derived here from the user's matrices: a problem with it is blamed on them,
   // not on --spectrum, which the user did not give.

@@ -10,4 +10,8 @@ struct GaussHermiteRule {
 };
 GaussHermiteRule gauss_hermite(int n);
 
+/// The same rule built once per n for the whole process and shared (thread-safe): for solvers that
+/// integrate with one fixed rule at every iteration of every point.  The reference stays valid.
+const GaussHermiteRule& shared_gauss_hermite(int n);
+
 }  // namespace rmtsolve

@@ -12,4 +12,10 @@ void require_symmetric(const Eigen::MatrixXd& M, const std::string& parameter);
 /// not be flattened into a spectrum silently).
 Eigen::VectorXd require_vector(const Eigen::MatrixXd& M, const std::string& parameter);
 
+/// Whether the symmetric M is positive semi-definite up to `shift`: M + shift·I has a Cholesky
+/// factor exactly when every eigenvalue of M exceeds −shift (LAPACK dpotrf; its round-off,
+/// ~n·ε·‖M‖, must be far below `shift`).  A third of the work of an eigenvalue decomposition, for
+/// a check that needs no eigenvalues.
+bool positive_semidefinite_by_cholesky(Eigen::MatrixXd M, double shift);
+
 }  // namespace rmtsolve

@@ -113,6 +113,9 @@ class Model {
   virtual std::vector<mc::Estimate> simulate(const Point& point, const SimulationOptions& options) const;
   /// Whether simulate() honours SimulationOptions::single_precision (others refuse it).
   virtual bool supports_single_precision() const { return false; }
+  /// solve() may run concurrently for different points (each with its own warm state): run_curve
+  /// then splits long curves into warm-started segments over SolverOptions::threads.
+  virtual bool concurrent_points() const { return false; }
   /// Relative finite-size allowance used by validate on top of the statistical tolerance.
   virtual Allowance finite_size_allowance(const Point&) const { return {}; }
   /// What `--plot` draws for a table whose first row is `point` (default: test and train error).

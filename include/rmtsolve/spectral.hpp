@@ -13,6 +13,15 @@ struct SymmetricEigen {
 };
 SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& A, bool with_vectors = true);
 
+/// Eigenvalues ω_j of the symmetric p×p A (ascending) and, for a k×p matrix B, the squared norms
+/// ‖B u_j‖² of its projections on the eigenvectors u_j, without forming the u_j: A = Q T Qᵀ
+/// (LAPACK dsytrd), T = Z Λ Zᵀ (dstedc), B u_j = (B Q) z_j.  The same factorisations as dsyevd,
+/// whose last step Q Z (2p³ flops) is replaced by B Q (2kp²).
+struct ProjectedSpectrum {
+  Eigen::VectorXd values, weights;
+};
+ProjectedSpectrum projected_spectrum(Eigen::MatrixXd A, const Eigen::MatrixXd& B);
+
 /// Marchenko–Pastur law of c·WWᵀ for W ∈ ℝ^{p×d} with unit-norm rows, β = p/d, including its atom of
 /// mass 1 − 1/β at 0 when β > 1 (docs/theory/srf.md §2.2).  Stieltjes transform g(z) = ⟨1/(D − z)⟩ and its
 /// derivative g′(z) = ⟨1/(D − z)²⟩ for real z < 0.

@@ -37,6 +37,10 @@ struct SolverOptions {
   double damping = 0.5;       // weight of the old iterate in a damped step (fixed points)
   int anderson_memory = 5;    // 0 = plain damped iteration
   bool multiroot_fallback = true;  // GSL hybrid Newton when the iteration fails
+  /// Theory curves of models whose points may be solved concurrently (Model::concurrent_points):
+  /// worker threads, each solving one contiguous, warm-started segment of the curve (0: one per
+  /// core; 1: serial).  Only long curves are split (at least 16 points per segment).
+  int threads = 1;
 };
 
 }  // namespace rmtsolve

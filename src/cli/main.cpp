@@ -39,7 +39,11 @@ struct CommonFlags {
   bool logx = false, logy = false;
   std::string distribute = "auto";  // under mpirun: points | seeds | auto
   std::string precision = "float64";
-  SolverOptions solver;
+  SolverOptions solver = [] {  // curves: one thread per core by default, as simulate's seeds
+    SolverOptions o;
+    o.threads = 0;
+    return o;
+  }();
   SimulationOptions simulation;
   ValidationTolerance tolerance;
   SearchSpec search;  // curve --optimize / --reach
@@ -153,6 +157,9 @@ std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::stri
     f.app->footer(output_columns_help(*m, kind));
     if (kind != "simulate") add_solver_flags(f.app, c);
     if (kind == "curve") add_search_flags(f.app, c);
+    if (kind == "curve")  // same flag as simulate's; models that allow it split long curves into segments
+      f.app->add_option("--threads", c.solver.threads, "worker threads for long curves of models that allow it (gcm) (0: one per core)")
+          ->capture_default_str();
     if (kind != "curve") add_simulation_flags(f.app, c);
     if (kind == "validate") {
       f.app->add_option("--k-sigma", c.tolerance.k_sigma, "allowed standard errors, in [0, 100]")->capture_default_str();
