@@ -172,19 +172,22 @@ DrawnNetwork draw_network(const Spec& s) {
     k_in = k;
   }
   const double p = static_cast<double>(k_in);
-  // Ω_L = B Bᵀ + diag(e) + μμᵀ: one syrk (dsyevd reads the upper triangle).
+  // Ω_L = B Bᵀ + diag(e) + μμᵀ: one syrk into the lower triangle (what dsytrd 'L' reads).
   Eigen::MatrixXd omega = Eigen::MatrixXd::Zero(k_in, k_in);
-  omega.selfadjointView<Eigen::Upper>().rankUpdate(m.factor, 1.0 / p);
-  omega.selfadjointView<Eigen::Upper>().rankUpdate(m.mean, 1.0 / p);
+  omega.selfadjointView<Eigen::Lower>().rankUpdate(m.factor, 1.0 / p);
+  omega.selfadjointView<Eigen::Lower>().rankUpdate(m.mean, 1.0 / p);
   omega.diagonal() += m.extra / p;
-  const SymmetricEigen eig = symmetric_eigen(omega);
-  omega.resize(0, 0);
+  // Teacher averaged over its direction: E[h z] = Φ_L θ/√tr Σ, and a mean along μ_L.  Only the
+  // eigenvalues of Ω_L and the energy of the teacher on each eigenvector are needed:
+  //   ψ²_j = (linear²/tr Σ ‖Σ^½ Φ_Lᵀ u_j‖² + mean² (μ_Lᵀ u_j)²)/p = ‖B u_j‖²/p
+  // with B stacking the scaled rows, so projected_spectrum skips forming the eigenvectors.
+  Eigen::MatrixXd B(s.d + 1, k_in);
+  B.topRows(s.d) = std::sqrt(t.linear2 / trace_of(s, s.d)) * (sigma_diag.cwiseSqrt().asDiagonal() *
+                                                              m.factor.leftCols(s.d).transpose());
+  B.row(s.d) = std::sqrt(t.mean2) * m.mean.transpose();
+  const ProjectedSpectrum eig = projected_spectrum(std::move(omega), B);
   net.omega = eig.values.cwiseMax(0.0);
-  // Teacher averaged over its direction: E[h z] = Φ_L θ/√tr Σ, and a mean along μ_L.
-  const Eigen::MatrixXd projected =
-      (eig.vectors.transpose() * m.factor.leftCols(s.d)) * sigma_diag.cwiseSqrt().asDiagonal();  // rows u_jᵀ Φ_L
-  net.psi2 = (t.linear2 / trace_of(s, s.d) * projected.rowwise().squaredNorm() +
-              t.mean2 * (eig.vectors.transpose() * m.mean).array().square().matrix()) / p;
+  net.psi2 = eig.weights / p;
   net.signal = t.linear2 + t.nonlinear2 + t.mean2;
   return net;
 }
