@@ -5,6 +5,8 @@
 // (numbers in bench/notes/deep_kernels.md).
 #include <benchmark/benchmark.h>
 
+#include "baseline_process.hpp"
+
 #include <cstdio>
 #include <random>
 #include <string>
@@ -41,15 +43,7 @@ BENCHMARK(BM_DeepDrawnNotebook)->Arg(300)->Arg(600)->ArgName("d")->UseRealTime()
 void BM_DrfNotebookBaseline(benchmark::State& state) {
   const std::string command = "/usr/bin/python3 " RMTSOLVE_SOURCE_DIR "/bench/baselines/drf_ridge_notebook.py --d " +
                               std::to_string(state.range(0));
-  for (auto _ : state) {
-    FILE* pipe = popen(command.c_str(), "r");
-    double seconds = -1.0;
-    if (!pipe || std::fscanf(pipe, "%lf", &seconds) != 1 || pclose(pipe) != 0 || seconds < 0) {
-      state.SkipWithError("dRF notebook baseline failed (is python3-numpy installed?)");
-      break;
-    }
-    state.SetIterationTime(seconds);
-  }
+  run_timed_script(state, command, "dRF notebook baseline");
 }
 BENCHMARK(BM_DrfNotebookBaseline)->Arg(300)->Arg(600)->ArgName("d")->UseManualTime()->Unit(benchmark::kMillisecond);
 

@@ -2,6 +2,8 @@
 // that a ratio comes from one run.  Run: build/bench/rmtsolve_bench --benchmark_filter=Gcm
 // (numbers in bench/notes/gcm.md).
 #include <benchmark/benchmark.h>
+
+#include "baseline_process.hpp"
 #include <unistd.h>
 
 #include <cmath>
@@ -72,15 +74,7 @@ BENCHMARK(BM_GcmFilesCurve100)->Arg(1000)->Arg(2000)->ArgName("p")->UseRealTime(
 void BM_GcmFilesNumpyBaseline(benchmark::State& state) {
   const std::string command = "/usr/bin/python3 " RMTSOLVE_SOURCE_DIR "/bench/baselines/gcm_ridge_numpy.py --dir " +
                               covariance_files(static_cast<int>(state.range(0)), "a");
-  for (auto _ : state) {
-    FILE* pipe = popen(command.c_str(), "r");
-    double seconds = -1.0;
-    if (!pipe || std::fscanf(pipe, "%lf", &seconds) != 1 || pclose(pipe) != 0 || seconds < 0) {
-      state.SkipWithError("numpy baseline failed (is python3-numpy installed?)");
-      break;
-    }
-    state.SetIterationTime(seconds);
-  }
+  run_timed_script(state, command, "GCMProject-algorithm baseline");
 }
 BENCHMARK(BM_GcmFilesNumpyBaseline)->Arg(1000)->Arg(2000)->ArgName("p")->UseManualTime()->Unit(benchmark::kMillisecond);
 

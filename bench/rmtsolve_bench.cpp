@@ -2,6 +2,8 @@
 // measured in the same run.  Every benchmark reports real (wall-clock) time and its rate counters
 // divide by it (UseRealTime): CPU time of the main thread misses BLAS's and the seeds' threads.  Run: build/bench/rmtsolve_bench  (numbers in bench/README.md).
 #include <benchmark/benchmark.h>
+
+#include "baseline_process.hpp"
 #include <cblas.h>
 
 #include <cstdio>
@@ -235,15 +237,7 @@ BENCHMARK(BM_MonteCarloRf)->ArgsProduct({{400, 1000}, {64, 32}})->ArgNames({"d",
 void BM_NumpyBaseline(benchmark::State& state) {
   const std::string command = "/usr/bin/python3 " RMTSOLVE_SOURCE_DIR "/bench/numpy_baseline.py --d " +
                               std::to_string(state.range(0));
-  for (auto _ : state) {
-    FILE* pipe = popen(command.c_str(), "r");
-    double seconds = -1.0;
-    if (!pipe || std::fscanf(pipe, "%lf", &seconds) != 1 || pclose(pipe) != 0 || seconds < 0) {
-      state.SkipWithError("numpy baseline failed (is python3-numpy installed?)");
-      break;
-    }
-    state.SetIterationTime(seconds);
-  }
+  run_timed_script(state, command, "numpy baseline");
 }
 BENCHMARK(BM_NumpyBaseline)->Arg(400)->Arg(1000)->ArgName("d")->UseManualTime()->Unit(benchmark::kMillisecond);
 

@@ -135,4 +135,17 @@ PriorOverlaps l2_prior(const SpectralAverages& a, double qhat1, double qhat2, do
           psi_hat * a.HS};
 }
 
+std::map<std::string, std::string> output_help() {
+  return {{"r", "r: spike strength of the first-layer weights after the step, W1 = W0 + r u v^T"},
+        {"c", "c: bulk variance of the rows of W1 (1 for odd sigma, shrunk and inflated otherwise)"},
+        {"gamma", "gamma: alignment of the spike direction with the target direction theta*"},
+        {"V1", "V1: readout variance overlap on the linear part of the features"},
+        {"V2", "V2: readout variance overlap on the non-linear part of the features"},
+        {"q1", "q1: readout norm overlap on the linear part of the features"},
+        {"q2", "q2: readout norm overlap on the non-linear part of the features"},
+        {"tau", "tau: overlap of the readout with the spike direction"},
+        {"psi", "psi: overlap of the readout with the target direction outside the spike"},
+        {"m", "m: overlap of the readout with the features' mean mu0 (the bias direction)"}};
+}
+
 }  // namespace rmtsolve::spiked

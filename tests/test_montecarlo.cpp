@@ -268,6 +268,19 @@ TEST(MonteCarlo, ActivationWithSlopeMatchesTheScalarDerivative) {
   }
 }
 
+// The float32 checks: over the seeds, the largest shift |single − double| of the test error must
+// be non-zero (the path was taken) and below 1 % of the standard error of the seed mean.
+static void expect_shift_far_below_se(const std::vector<double>& test, const std::vector<double>& shift, const std::string& label) {
+  const double n = static_cast<double>(test.size());
+  double mean = 0.0, spread = 0.0, worst = 0.0;
+  for (double v : test) mean += v / n;
+  for (double v : test) spread += (v - mean) * (v - mean) / (n - 1.0);
+  for (double v : shift) worst = std::max(worst, v);
+  const double se = std::sqrt(spread / n);
+  EXPECT_GT(worst, 0.0) << label << ": float32 path not taken";
+  EXPECT_LT(worst, 0.01 * se) << label << " shift " << worst << " vs SE " << se;
+}
+
 TEST(MonteCarlo, Float32FeaturesChangeErrorsFarLessThanTheirStatisticalError) {
   // The float32 path draws the same problem and only rounds the feature computation: per seed, the
   // error it changes must be tiny next to the seed-to-seed spread that the standard error reports —
@@ -295,13 +308,7 @@ TEST(MonteCarlo, Float32FeaturesChangeErrorsFarLessThanTheirStatisticalError) {
       shift.push_back(std::abs(single - plain));
       test.push_back(plain);
     }
-    double mean = 0.0, spread = 0.0, worst = 0.0;
-    for (double v : test) mean += v / 6.0;
-    for (double v : test) spread += (v - mean) * (v - mean) / 5.0;
-    for (double v : shift) worst = std::max(worst, v);
-    const double se = std::sqrt(spread / 6.0);
-    EXPECT_GT(worst, 0.0) << c.sigma << ": float32 path not taken";
-    EXPECT_LT(worst, 0.01 * se) << c.sigma << " shift " << worst << " vs SE " << se;
+    expect_shift_far_below_se(test, shift, c.sigma);
   }
 }
 
@@ -329,12 +336,6 @@ TEST(MonteCarlo, SrfFloat32FeaturesChangeErrorsFarLessThanTheirStatisticalError)
       shift.push_back(std::abs(single - plain));
       test.push_back(plain);
     }
-    double mean = 0.0, spread = 0.0, worst = 0.0;
-    for (double v : test) mean += v / 6.0;
-    for (double v : test) spread += (v - mean) * (v - mean) / 5.0;
-    for (double v : shift) worst = std::max(worst, v);
-    const double se = std::sqrt(spread / 6.0);
-    EXPECT_GT(worst, 0.0) << "network " << network << ": float32 path not taken";
-    EXPECT_LT(worst, 0.01 * se) << "network " << network << " shift " << worst << " vs SE " << se;
+    expect_shift_far_below_se(test, shift, "network " + std::to_string(network));
   }
 }

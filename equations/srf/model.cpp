@@ -85,18 +85,7 @@ class SrfModel final : public Model {
              r.psi, r.m},
             r.summary};
   }
-  std::map<std::string, std::string> output_help() const override {
-    return {{"r", "r: spike strength of the first-layer weights after the step, W1 = W0 + r u v^T"},
-        {"c", "c: bulk variance of the rows of W1 (1 for odd sigma, shrunk and inflated otherwise)"},
-        {"gamma", "gamma: alignment of the spike direction with the target direction theta*"},
-        {"V1", "V1: readout variance overlap on the linear part of the features"},
-        {"V2", "V2: readout variance overlap on the non-linear part of the features"},
-        {"q1", "q1: readout norm overlap on the linear part of the features"},
-        {"q2", "q2: readout norm overlap on the non-linear part of the features"},
-        {"tau", "tau: overlap of the readout with the spike direction"},
-        {"psi", "psi: overlap of the readout with the target direction outside the spike"},
-        {"m", "m: overlap of the readout with the features' mean mu0 (the bias direction)"}};
-  }
+  std::map<std::string, std::string> output_help() const override { return spiked::output_help(); }
   bool supports_single_precision() const override { return true; }
   std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
   std::vector<mc::Estimate> simulate(const rmtsolve::Point& pt, const SimulationOptions& o) const override {

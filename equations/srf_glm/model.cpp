@@ -87,21 +87,14 @@ class SrfClassModel final : public Model {
   /// λm²/2 at finite n (test MSE −11 % at d = 400, −40 % at d = 100), and a training loss of 1e-3
   /// carried by rare samples is 0 in every seed at n = 50 (README.md, validation/README.md).
   std::map<std::string, std::string> output_help() const override {
-    return {{"r", "r: spike strength of the first-layer weights after the step, W1 = W0 + r u v^T"},
-        {"c", "c: bulk variance of the rows of W1 (1 for odd sigma, shrunk and inflated otherwise)"},
-        {"gamma", "gamma: alignment of the spike direction with the target direction theta*"},
-        {"V1", "V1: readout variance overlap on the linear part of the features"},
-        {"V2", "V2: readout variance overlap on the non-linear part of the features"},
-        {"q1", "q1: readout norm overlap on the linear part of the features"},
-        {"q2", "q2: readout norm overlap on the non-linear part of the features"},
-        {"tau", "tau: overlap of the readout with the spike direction"},
-        {"psi", "psi: overlap of the readout with the target direction outside the spike"},
-        {"m", "m: overlap of the readout with the features' mean mu0 (the bias direction)"},
+    auto help = spiked::output_help();
+    help.insert({
         {"test_error", "E_test: mean squared error of the real-valued prediction against the labels +-1"},
         {"train_error", "E_train: mean squared error of the real-valued prediction on the training set"},
         {"test_error_mc", "Monte Carlo: mean squared error of the prediction against the labels on fresh data"},
         {"train_error_mc", "Monte Carlo: mean squared error of the prediction on the training set"},
-        {"train_loss_mc", "Monte Carlo: training loss per sample at the minimiser, penalty excluded"}};
+        {"train_loss_mc", "Monte Carlo: training loss per sample at the minimiser, penalty excluded"}});
+    return help;
   }
   std::vector<std::string> simulated_outputs() const override {
     return {"classification_error", "test_error_mc", "train_error_mc", "train_loss_mc"};

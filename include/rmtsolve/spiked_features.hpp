@@ -1,4 +1,6 @@
 #pragma once
+#include <map>
+#include <string>
 #include <Eigen/Dense>
 #include <random>
 
@@ -59,5 +61,9 @@ struct PriorOverlaps {
   double V1, V2, q1, q2, tau, psi;
 };
 PriorOverlaps l2_prior(const SpectralAverages& a, double qhat1, double qhat2, double tau_hat, double psi_hat);
+
+/// Meaning of the outputs srf and srf-class share (the mapping r, c, γ and the readout overlaps),
+/// for their Model::output_help.
+std::map<std::string, std::string> output_help();
 
 }  // namespace rmtsolve::spiked
