@@ -42,6 +42,19 @@ def test_every_model_solves():
         first = m["outputs"][0]
         assert np.all(np.isfinite(t[first])), m["name"]
         assert np.all(t["converged"] == 1), m["name"]
+        # Every output equals what the CLI prints for the same points: the binding copies the
+        # right numbers into the right columns (a swapped or stale column fails here).
+        cli = os.environ.get("RMTSOLVE_CLI")
+        if cli:
+            import json
+            import subprocess
+            out = subprocess.run([cli, "curve", m["name"], f"--{name}", ",".join(repr(float(g)) for g in grid),
+                                  "--format", "json"], capture_output=True, text=True, check=True).stdout
+            rows = json.loads(out)["rows"]
+            for output in m["outputs"]:
+                expected = np.array([np.nan if r[output] is None else r[output] for r in rows], dtype=float)
+                np.testing.assert_allclose(t[output], expected, rtol=1e-12, atol=0, equal_nan=True,
+                                           err_msg=f"{m['name']}.{output}")
 
 
 def test_bad_input_raises_value_error_naming_the_parameter():
