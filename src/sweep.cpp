@@ -415,6 +415,8 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
     append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
     out.point_index.push_back(index);
+    if (std::string note = model.regime_note(pt, options); !note.empty())
+      out.notes.push_back("point " + describe_point(model, pt) + ": " + note);
     if (!non_finite.empty()) {
       ++out.failed_points;
       out.notes.push_back("point " + describe_point(model, pt) + ": non-finite Monte Carlo estimate of " + non_finite);
@@ -459,6 +461,8 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
       return mark_interrupted(out);
     }
     if (simulation.pool_seeds) est = simulation.pool_seeds(est);
+    if (std::string note = model.regime_note(pt, simulation); !note.empty())
+      out.notes.push_back("point " + describe_point(model, pt) + ": " + note);
     auto row = parameter_cells(model, pt);
     const Allowance allow = tolerance.rel_tol >= 0.0 ? Allowance{tolerance.rel_tol, tolerance.rel_tol}
                                                      : model.finite_size_allowance(pt);

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "rmtsolve/memory.hpp"
@@ -44,6 +45,10 @@ SpectrumChoice parse_spectrum(const std::string& text) {
   throw InvalidInput("spectrum", "must be seed-free or sampled:D:SEED, got '" + text + "'");
 }
 
+// Finite networks realise a fraction 1 − 1/(1 + r²p) of the one-step gain (measured,
+// docs/theory/srf.md §5): within 5 % from r²p ≥ 19.  No step, no requirement.
+double d_min(double r, double beta) { return r > 0.0 ? 19.0 / (r * r * beta) : 0.0; }
+
 class SrfModel final : public Model {
  public:
   std::string name() const override { return "srf"; }
@@ -66,7 +71,7 @@ class SrfModel final : public Model {
             {"network", "Monte Carlo: real (one-step network) or spiked (idealised sRF model)", "real"}};
   }
   std::vector<std::string> outputs() const override {
-    return {"test_error", "train_error", "r", "c", "gamma", "V1", "V2", "q1", "q2", "tau", "psi", "m"};
+    return {"test_error", "train_error", "r", "c", "gamma", "V1", "V2", "q1", "q2", "tau", "psi", "m", "d_min"};
   }
   PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>& warm) const override {
     const Spec spec = spec_of(pt);
@@ -82,10 +87,28 @@ class SrfModel final : public Model {
     }
     warm.assign(state.data(), state.data() + state.size());
     return {{r.test_error, r.train_error, r.mapping.r, r.mapping.c, r.mapping.gamma, r.V1, r.V2, r.q1, r.q2, r.tau,
-             r.psi, r.m},
+             r.psi, r.m, d_min(r.mapping.r, spec.beta)},
             r.summary};
   }
-  std::map<std::string, std::string> output_help() const override { return spiked::output_help(); }
+  std::map<std::string, std::string> output_help() const override {
+    auto help = spiked::output_help();
+    help["d_min"] = "smallest d at which a finite network keeps at most 5 % of the one-step gain unrealised: "
+                    "19/(r^2 beta), from the measured 1/(1 + r^2 p) (docs/theory/srf.md 5); 0 without a step";
+    return help;
+  }
+  std::string regime_note(const rmtsolve::Point& pt, const SimulationOptions& o) const override {
+    const Spec spec = spec_of(pt);
+    if (spec.eta == 0.0) return {};
+    const double r = map_network(spec).r, p = spec.beta * o.d, missing = 1.0 / (1.0 + r * r * p);
+    if (missing <= 0.05) return {};
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "small step: r^2 p = %.3g, so a network of this size is expected to leave about %.0f %% of the "
+                  "one-step gain unrealised (1/(1 + r^2 p), docs/theory/srf.md 5); the proportional-limit curve "
+                  "needs d >= %.3g here",
+                  r * r * p, 100.0 * missing, d_min(r, spec.beta));
+    return buf;
+  }
   bool supports_single_precision() const override { return true; }
   std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
   std::vector<mc::Estimate> simulate(const rmtsolve::Point& pt, const SimulationOptions& o) const override {

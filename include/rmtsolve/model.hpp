@@ -118,6 +118,10 @@ class Model {
   virtual bool concurrent_points() const { return false; }
   /// Relative finite-size allowance used by validate on top of the statistical tolerance.
   virtual Allowance finite_size_allowance(const Point&) const { return {}; }
+  /// A point where finite networks of this size are known not to follow the proportional limit
+  /// (e.g. srf's vanishing step): one line saying why, added to the notes of simulate/validate so
+  /// that a failed or surprising comparison is not presented as ordinary.  Empty: nothing to say.
+  virtual std::string regime_note(const Point&, const SimulationOptions&) const { return {}; }
   /// What `--plot` draws for a table whose first row is `point` (default: test and train error).
   virtual PlotHint plot_hint(const Point& point) const;
 };
