@@ -30,4 +30,18 @@ bool positive_semidefinite_by_cholesky(Eigen::MatrixXd M, double shift) {
   return LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, M.data(), n) == 0;
 }
 
+bool joint_positive_semidefinite(const Eigen::MatrixXd& Psi, const Eigen::VectorXd& omega,
+                                 const Eigen::MatrixXd& projections, double shift) {
+  const Eigen::Index k = Psi.rows(), p = omega.size();
+  if (Psi.cols() != k || projections.rows() != k || projections.cols() != p) return false;
+  if (p > 0 && !(omega.minCoeff() + shift > 0.0)) return false;
+  if (k == 0) return true;
+  // G D^{-1/2}: the off-diagonal block of the block Cholesky factor.
+  const Eigen::MatrixXd L = projections * (omega.array() + shift).rsqrt().matrix().asDiagonal();
+  Eigen::MatrixXd S = Psi;
+  S.diagonal().array() += shift;
+  S.selfadjointView<Eigen::Lower>().rankUpdate(L, -1.0);  // dsyrk into the lower triangle
+  return LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(k), S.data(), static_cast<lapack_int>(k)) == 0;
+}
+
 }  // namespace rmtsolve

@@ -23,7 +23,7 @@ SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& A, bool with_vectors) {
   return out;
 }
 
-ProjectedSpectrum projected_spectrum(Eigen::MatrixXd A, const Eigen::MatrixXd& B) {
+ProjectedSpectrum projected_spectrum(Eigen::MatrixXd A, const Eigen::MatrixXd& B, bool keep_projections) {
   if (A.rows() != A.cols() || B.cols() != A.rows()) throw std::invalid_argument("projected_spectrum: shapes do not match");
   const lapack_int n = static_cast<lapack_int>(A.rows()), k = static_cast<lapack_int>(B.rows());
   ProjectedSpectrum out;
@@ -41,7 +41,10 @@ ProjectedSpectrum projected_spectrum(Eigen::MatrixXd A, const Eigen::MatrixXd& B
   Eigen::MatrixXd Z(n, n);
   info = LAPACKE_dstedc(LAPACK_COL_MAJOR, 'I', n, out.values.data(), offdiag.data(), Z.data(), n);
   if (info != 0) throw std::runtime_error("LAPACK dstedc failed, info = " + std::to_string(info));
-  if (k > 0) out.weights = (BQ * Z).colwise().squaredNorm().transpose();
+  if (k == 0) return out;
+  Eigen::MatrixXd projections = BQ * Z;
+  out.weights = projections.colwise().squaredNorm().transpose();
+  if (keep_projections) out.projections = std::move(projections);
   return out;
 }
 

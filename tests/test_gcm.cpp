@@ -11,10 +11,12 @@
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/gauss_hermite.hpp"
+#include "rmtsolve/matrix_checks.hpp"
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/gaussian.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
+#include "rmtsolve/spectral.hpp"
 #include "rmtsolve/sweep.hpp"
 
 using namespace rmtsolve;
@@ -279,6 +281,46 @@ TEST(Gcm, JointCovarianceCheck) {
   const SweepOutcome ok = run_curve(gcm, spec, {});
   EXPECT_EQ(ok.failed_points, 0);
   std::filesystem::remove_all(dir);
+}
+
+// The joint check in Ω's eigenbasis (Schur complement of the shifted joint, from Ω's eigenvalues
+// and the projections Φ u_j) makes the same decision as a Cholesky factorisation of the assembled
+// shifted joint, on both sides of the boundary: joints with a prescribed smallest eigenvalue of
+// −δ/2 (accepted) and −2δ (refused), several exact zero eigenvalues beside it; and a rank-deficient
+// Ω with Φ inside its range (accepted) or with a component 1e-3 on its null space (refused: only
+// the null-space term can see it, Ψ being large).  The margins (a factor 2 in δ = 1e-8, a component
+// 1e-3) are ~10⁶ times the round-off of either test (~(k+p)ε‖M‖), so a disagreement is a bug.
+TEST(Gcm, JointCheckInTheEigenbasisAgreesWithCholesky) {
+  std::mt19937_64 rng(21);
+  const int k = 12, p = 30;
+  const double shift = 1e-8;
+  auto decide = [&](const Eigen::MatrixXd& M, bool expected, const std::string& what) {
+    const Eigen::MatrixXd Psi = M.topLeftCorner(k, k), Phi = M.topRightCorner(k, p), Omega = M.bottomRightCorner(p, p);
+    const ProjectedSpectrum eig = projected_spectrum(Omega, Phi, true);
+    ASSERT_EQ(eig.projections.rows(), k);
+    ASSERT_EQ(eig.projections.cols(), p);
+    EXPECT_EQ(positive_semidefinite_by_cholesky(M, shift), expected) << what << " (Cholesky)";
+    EXPECT_EQ(joint_positive_semidefinite(Psi, eig.values, eig.projections, shift), expected) << what << " (eigenbasis)";
+  };
+  for (int trial = 0; trial < 5; ++trial) {
+    const Eigen::MatrixXd V = Eigen::HouseholderQR<Eigen::MatrixXd>(mc::gaussian_matrix(k + p, k + p, rng)).householderQ();
+    Eigen::VectorXd lambda = (mc::gaussian_matrix(k + p, 1, rng).array().abs() + 0.1).matrix();
+    lambda.head(4).setZero();  // a degenerate but valid covariance
+    for (const double factor : {0.5, 2.0}) {
+      lambda[4] = -factor * shift;
+      const Eigen::MatrixXd M = V * lambda.asDiagonal() * V.transpose();
+      decide(0.5 * (M + M.transpose()), factor < 1.0, "smallest eigenvalue -" + std::to_string(factor) + " shift, trial " + std::to_string(trial));
+    }
+    // Ω = A Aᵀ of rank 10 < p, Φ = C Aᵀ (+ a null-space component), Ψ = C Cᵀ + 100 I.
+    const Eigen::MatrixXd A = mc::gaussian_matrix(p, 10, rng), C = mc::gaussian_matrix(k, 10, rng);
+    const Eigen::MatrixXd null = Eigen::MatrixXd(A.transpose()).fullPivLu().kernel();
+    for (const double leak : {0.0, 1e-3}) {
+      Eigen::MatrixXd M(k + p, k + p);
+      const Eigen::MatrixXd Phi = C * A.transpose() + leak * mc::gaussian_matrix(k, 1, rng) * null.col(0).normalized().transpose();
+      M << C * C.transpose() + 100.0 * Eigen::MatrixXd::Identity(k, k), Phi, Phi.transpose(), A * A.transpose();
+      decide(M, leak == 0.0, "null-space component " + std::to_string(leak) + ", trial " + std::to_string(trial));
+    }
+  }
 }
 
 TEST(Gcm, SharedGaussHermiteRuleIsBuiltOnceAndEqualsAFreshOne) {

@@ -89,17 +89,8 @@ Prepared load(const rmtsolve::Point& pt) {
     if (pt.str(f).empty()) throw InvalidInput(f, "missing file (all of --omega, --phi, --psi are needed)");
   gcm_ridge::Covariances c{read_matrix(pt.str("psi"), "psi"), read_matrix(pt.str("phi"), "phi"),
                                  read_matrix(pt.str("omega"), "omega")};
-  prep.problem = gcm_ridge::Problem::from_covariances(c);
+  prep.problem = gcm_ridge::Problem::from_covariances(c, /*require_joint_psd=*/true);
   prep.k = c.Psi.rows();
-  Eigen::MatrixXd joint(c.Psi.rows() + c.Omega.rows(), c.Psi.rows() + c.Omega.rows());
-  joint << c.Psi, c.Phi, c.Phi.transpose(), c.Omega;
-  // Eigenvalues ≥ −1e-8 max(1, λ_max) as before, with λ_max(joint) replaced by an upper bound,
-  // λ_max(Ω) + ‖Ψ‖_∞ ≥ λ_max(Ω) + λ_max(Ψ) ≥ λ_max(joint) for a PSD joint: never stricter than the
-  // eigenvalue test, so no input it accepted is now refused.
-  const double top = prep.problem.spectrum().omega.maxCoeff() * static_cast<double>(prep.problem.p()) +
-                     c.Psi.cwiseAbs().rowwise().sum().maxCoeff();
-  if (!positive_semidefinite_by_cholesky(std::move(joint), 1e-8 * std::max(1.0, top)))
-    throw InvalidInput("phi", "the joint covariance [[Psi, Phi], [Phi^T, Omega]] is not positive semi-definite");
   prep.joint = std::make_shared<JointFactor>();
   prep.joint->covariances = std::move(c);
   return prep;

@@ -1,5 +1,6 @@
 #include "gcm_ridge.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "rmtsolve/matrix_checks.hpp"
@@ -36,7 +37,7 @@ FixedPointMap state_evolution(const RidgeSpectrum& s, double n, double lambda) {
 
 }  // namespace
 
-Problem Problem::from_covariances(const Covariances& c) {
+Problem Problem::from_covariances(const Covariances& c, bool require_joint_psd) {
   require_finite(c.Omega, "omega");
   require_finite(c.Phi, "phi");
   require_finite(c.Psi, "psi");
@@ -47,19 +48,28 @@ Problem Problem::from_covariances(const Covariances& c) {
                                   std::to_string(c.Omega.rows()) + " (teacher x student), got " +
                                   std::to_string(c.Phi.rows()) + "x" + std::to_string(c.Phi.cols()));
   // Only the eigenvalues of Ω and the projections ‖Φ u_j‖² are needed, not the eigenvectors.
-  const ProjectedSpectrum eig = projected_spectrum(c.Omega, c.Phi);
+  const ProjectedSpectrum eig = projected_spectrum(c.Omega, c.Phi, require_joint_psd);
   Spectrum s;
   s.omega = eig.values;
   s.t = eig.weights / static_cast<double>(c.Psi.rows());
   s.rho = c.Psi.trace() / static_cast<double>(c.Psi.rows());
   // The spectrum was derived here from the user's matrices: a problem with it is blamed on them,
   // not on --spectrum, which the user did not give.
+  Problem problem;
   try {
-    return from_spectrum(s);
+    problem = from_spectrum(s);
   } catch (const InvalidInput& e) {
     const std::string what = e.what(), reason = e.parameter().empty() ? what : what.substr(e.parameter().size() + 2);
     throw InvalidInput(e.parameter() == "rho" ? "psi" : "omega", "(with --phi, --psi) " + reason);
   }
+  if (require_joint_psd) {
+    // λ_max(Ω) + ‖Ψ‖_∞ ≥ λ_max(Ω) + λ_max(Ψ) ≥ λ_max(joint) for a PSD joint: the tolerance is never
+    // stricter than 1e-8 of the joint's largest eigenvalue.
+    const double top = eig.values.maxCoeff() + c.Psi.cwiseAbs().rowwise().sum().maxCoeff();
+    if (!joint_positive_semidefinite(c.Psi, eig.values, eig.projections, 1e-8 * std::max(1.0, top)))
+      throw InvalidInput("phi", "the joint covariance [[Psi, Phi], [Phi^T, Omega]] is not positive semi-definite");
+  }
+  return problem;
 }
 
 Problem Problem::from_spectrum(const Spectrum& s) {

@@ -25,7 +25,10 @@ struct Spectrum {
 /// A prepared problem: one eigen-decomposition, then any number of (α, λ, Δ) points.
 class Problem {
  public:
-  static Problem from_covariances(const Covariances& c);
+  /// With `require_joint_psd`, also refuses (InvalidInput naming "phi") a joint covariance
+  /// [[Ψ, Φ], [Φᵀ, Ω]] with an eigenvalue below −1e-8 of an upper bound of its largest, checked in
+  /// Ω's eigenbasis (joint_positive_semidefinite) at a fraction of a Cholesky factorisation's cost.
+  static Problem from_covariances(const Covariances& c, bool require_joint_psd = false);
   static Problem from_spectrum(const Spectrum& s);
   Eigen::Index p() const { return base_.omega.size(); }
   /// Convention-A spectrum (Ω_f = Ω/p, ψ̃_j² = t_j/p, σ_y² = ρ) without label noise.

@@ -16,11 +16,13 @@ SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& A, bool with_vectors = tru
 /// Eigenvalues ω_j of the symmetric p×p A (ascending) and, for a k×p matrix B, the squared norms
 /// ‖B u_j‖² of its projections on the eigenvectors u_j, without forming the u_j: A = Q T Qᵀ
 /// (LAPACK dsytrd), T = Z Λ Zᵀ (dstedc), B u_j = (B Q) z_j.  The same factorisations as dsyevd,
-/// whose last step Q Z (2p³ flops) is replaced by B Q (2kp²).
+/// whose last step Q Z (2p³ flops) is replaced by B Q (2kp²).  With `keep_projections` the k×p
+/// matrix of the B u_j themselves (column j) is kept too, at no extra cost.
 struct ProjectedSpectrum {
   Eigen::VectorXd values, weights;
+  Eigen::MatrixXd projections;  // B u_j as column j; empty unless asked for
 };
-ProjectedSpectrum projected_spectrum(Eigen::MatrixXd A, const Eigen::MatrixXd& B);
+ProjectedSpectrum projected_spectrum(Eigen::MatrixXd A, const Eigen::MatrixXd& B, bool keep_projections = false);
 
 /// Marchenko–Pastur law of c·WWᵀ for W ∈ ℝ^{p×d} with unit-norm rows, β = p/d, including its atom of
 /// mass 1 − 1/β at 0 when β > 1 (docs/theory/srf.md §2.2).  Stieltjes transform g(z) = ⟨1/(D − z)⟩ and its
