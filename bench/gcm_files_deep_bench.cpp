@@ -5,7 +5,9 @@
 #include <benchmark/benchmark.h>
 #include <lapacke.h>
 
+#include <chrono>
 #include <random>
+#include <vector>
 #include <string>
 
 #include "gcm_files.hpp"
@@ -71,6 +73,48 @@ void BM_StageGcmProjectedSpectrum(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(projected_spectrum(f.omega, f.phi).values.data());
 }
 BENCHMARK(BM_StageGcmProjectedSpectrum)->ArgsProduct({{1000, 2000}, {1, 2}})->ArgNames({"p", "blas_threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The parts of projected_spectrum, each timed (seconds per iteration as counters): dsytrd, dormtr
+// (Φ Q), the tridiagonal eigenproblem by divide and conquer (dstedc) or by MRRR (dstemr), and the
+// product (Φ Q) Z.
+void BM_StageGcmSpectrumParts(benchmark::State& state) {
+  const Files f = read_files(static_cast<int>(state.range(0)));
+  const BlasThreads threads(static_cast<int>(state.range(1)));
+  const lapack_int n = static_cast<lapack_int>(f.omega.rows()), k = static_cast<lapack_int>(f.phi.rows());
+  double t_trd = 0, t_ormtr = 0, t_stedc = 0, t_stemr = 0, t_gemm = 0;
+  using clock = std::chrono::steady_clock;
+  auto since = [](clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); };
+  for (auto _ : state) {
+    Eigen::MatrixXd A = f.omega, BQ = f.phi, Z(n, n), Z2(n, n);
+    Eigen::VectorXd d(n), e(n), tau(n);
+    auto t0 = clock::now();
+    LAPACKE_dsytrd(LAPACK_COL_MAJOR, 'L', n, A.data(), n, d.data(), e.data(), tau.data());
+    t_trd += since(t0);
+    t0 = clock::now();
+    LAPACKE_dormtr(LAPACK_COL_MAJOR, 'R', 'L', 'N', k, n, A.data(), n, tau.data(), BQ.data(), k);
+    t_ormtr += since(t0);
+    Eigen::VectorXd d2 = d, e2 = e, w(n);
+    t0 = clock::now();
+    LAPACKE_dstedc(LAPACK_COL_MAJOR, 'I', n, d.data(), e.data(), Z.data(), n);
+    t_stedc += since(t0);
+    t0 = clock::now();
+    lapack_int m = 0, tryrac = 1;
+    std::vector<lapack_int> isuppz(2 * static_cast<size_t>(n));
+    LAPACKE_dstemr(LAPACK_COL_MAJOR, 'V', 'A', n, d2.data(), e2.data(), 0, 0, 0, 0, &m, w.data(), Z2.data(), n, n, isuppz.data(), &tryrac);
+    t_stemr += since(t0);
+    t0 = clock::now();
+    Eigen::MatrixXd G = BQ * Z;
+    t_gemm += since(t0);
+    benchmark::DoNotOptimize(G.data());
+  }
+  const double it = static_cast<double>(state.iterations());
+  state.counters["dsytrd_s"] = t_trd / it;
+  state.counters["dormtr_s"] = t_ormtr / it;
+  state.counters["dstedc_s"] = t_stedc / it;
+  state.counters["dstemr_s"] = t_stemr / it;
+  state.counters["gemm_s"] = t_gemm / it;
+}
+BENCHMARK(BM_StageGcmSpectrumParts)->ArgsProduct({{1000, 2000}, {1, 2}})->ArgNames({"p", "blas_threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // dsytrd alone on an n×n symmetric matrix, by OpenBLAS thread count.
 void BM_StageDsytrd(benchmark::State& state) {

@@ -118,6 +118,34 @@ TEST_F(MatrixIo, RoundTripIsExact) {
   EXPECT_TRUE((back.array() == m.array()).all()) << back;
 }
 
+// '<f8' files are read a block of rows at a time (C order) or straight into the matrix (Fortran
+// order): a matrix spanning several blocks (500 × 300: 218 rows per block) comes back exactly, and a
+// NaN in the last block, or in a Fortran-order file, is located by its row and column.
+TEST_F(MatrixIo, LargeFloat64ReadsExactlyAndLocatesNonFinite) {
+  Eigen::MatrixXd m(500, 300);
+  for (Eigen::Index j = 0; j < m.cols(); ++j)
+    for (Eigen::Index i = 0; i < m.rows(); ++i) m(i, j) = std::sin(1.0 + static_cast<double>(i) * 0.37 + static_cast<double>(j) * 1.91) * 1e3;
+  const std::string path = (dir_ / "big.npy").string();
+  write_npy(path, m);
+  const Eigen::MatrixXd back = read_matrix(path, kParam);
+  ASSERT_EQ(back.rows(), 500);
+  ASSERT_EQ(back.cols(), 300);
+  EXPECT_TRUE((back.array() == m.array()).all());
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  const std::size_t data = 10 + (static_cast<unsigned char>(bytes[8]) | static_cast<unsigned char>(bytes[9]) << 8);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::memcpy(&bytes[data + 8 * (450 * 300 + 7)], &nan, 8);
+  const std::string bad = (dir_ / "big_nan.npy").string();
+  std::ofstream(bad, std::ios::binary) << bytes;
+  expect_invalid(bad, {"non-finite", "NaN", "index [450, 7]"});
+  expect_invalid_npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", f8({1, nan, 3, 4, 5, 6}),
+                     {"non-finite", "NaN", "index [1, 0]"});
+}
+
 TEST_F(MatrixIo, WriteNpyProducesNumpyLayout) {
   Eigen::MatrixXd m(2, 3);
   m << 1, 2, 3, 4, 5, 6;
