@@ -9,6 +9,7 @@
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/montecarlo/weights.hpp"
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/model.hpp"
@@ -139,6 +140,23 @@ TEST(DeepRf, FactoredDrawnRecursionEqualsTheDenseOne) {
     const Eigen::ArrayXd w_ref = eig.eigenvalues().cwiseMax(0.0).array(), w_got = net.omega.array();
     EXPECT_NEAR((psi2.array() / (w_ref + 0.1)).sum(), (net.psi2.array() / (w_got + 0.1)).sum(), 1e-9);
   }
+}
+
+// The per-neuron Gaussian moments of a drawn network are split over threads in fixed blocks: the
+// same network on 1 and on 3 threads must give the same spectrum and teacher weights.  Each neuron
+// is computed by the same operations either way, so any difference is a bug; 1e-14 relative leaves
+// room only for a change of BLAS path, not for a misplaced neuron (an O(1) change).
+TEST(DeepRf, DrawnNetworkDoesNotDependOnTheThreadCount) {
+  const auto s = drawn(spec("2,1.5", "tanh", 1.0, 0.1, 0.0), 60, 3);
+  const int before = mc::set_sampling_threads(1);
+  const deep_rf::DrawnNetwork one = deep_rf::draw_network(s);
+  mc::set_sampling_threads(3);
+  const deep_rf::DrawnNetwork three = deep_rf::draw_network(s);
+  mc::set_sampling_threads(before);
+  ASSERT_EQ(one.omega.size(), three.omega.size());
+  EXPECT_LE((one.omega - three.omega).cwiseAbs().maxCoeff(), 1e-14 * one.omega.cwiseAbs().maxCoeff());
+  EXPECT_LE((one.psi2 - three.psi2).cwiseAbs().maxCoeff(), 1e-14 * one.psi2.cwiseAbs().maxCoeff());
+  for (size_t l = 0; l < one.layers.size(); ++l) EXPECT_NEAR(one.layers[l].r, three.layers[l].r, 1e-14 * one.layers[l].r);
 }
 
 TEST(DeepRf, ChainMatchesDrawnNetworksAtLargeWidth) {

@@ -9,6 +9,7 @@
 #include "rmtsolve/error.hpp"
 #include "rmtsolve/gaussian.hpp"
 #include "rmtsolve/matrix_io.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/ridge_equivalent.hpp"
 #include "rmtsolve/spectral.hpp"
 
@@ -105,12 +106,16 @@ void propagate_layer(const Layer& layer, const Eigen::MatrixXd& W, Linearisation
   Eigen::VectorXd mean(k), slope(k), variance(k);
   if (!plain) {
     const Eigen::VectorXd offset = W * m.mean;
-    for (Eigen::Index i = 0; i < k; ++i) {
-      const GaussianMoments g = gaussian_moments(sigma, offset[i], std::sqrt(std::max(a[i], 1e-300)));
-      mean[i] = g.mean;
-      slope[i] = g.slope;
-      variance[i] = g.second - g.mean * g.mean;
-    }
+    // One adaptive quadrature per neuron (a quarter of a drawn network's time for tanh at d = 300):
+    // split over the cores, each neuron computed exactly as on one thread.
+    mc::for_each_block(k, 32, [&](Eigen::Index, Eigen::Index begin, Eigen::Index end) {
+      for (Eigen::Index i = begin; i < end; ++i) {
+        const GaussianMoments g = gaussian_moments(sigma, offset[i], std::sqrt(std::max(a[i], 1e-300)));
+        mean[i] = g.mean;
+        slope[i] = g.slope;
+        variance[i] = g.second - g.mean * g.mean;
+      }
+    });
   } else {
     const rmtsolve::Linearisation lin = linearise(sigma, a.mean());
     mean.setConstant(lin.kappa0);

@@ -50,6 +50,11 @@ constexpr Eigen::Index kElementwiseChunk = Eigen::Index{1} << 16;
 
 }  // namespace
 
+void for_each_block(Eigen::Index size, Eigen::Index chunk,
+                    const std::function<void(Eigen::Index, Eigen::Index, Eigen::Index)>& body) {
+  if (size > 0) parallel_chunks(size, std::max<Eigen::Index>(1, chunk), body);
+}
+
 int set_sampling_threads(int threads) {
   const int before = t_sampling_threads;
   t_sampling_threads = std::max(0, threads);

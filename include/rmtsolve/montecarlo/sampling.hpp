@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Dense>
+#include <functional>
 #include <random>
 
 #include "rmtsolve/activation.hpp"
@@ -20,6 +21,12 @@ constexpr Eigen::Index kSampleBlock = Eigen::Index{1} << 20;
 /// Returns the previous setting.
 int set_sampling_threads(int threads);
 int sampling_threads();
+
+/// Runs body(block, begin, end) over [0, size) cut into blocks of `chunk` entries, on up to
+/// sampling_threads() threads; block b always covers the same entries, so per-entry work gives the
+/// same numbers whatever the thread count.  The first exception is rethrown once all have joined.
+void for_each_block(Eigen::Index size, Eigen::Index chunk,
+                    const std::function<void(Eigen::Index, Eigen::Index, Eigen::Index)>& body);
 
 /// rows × cols matrix of i.i.d. N(0, scale²) entries.
 Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale = 1.0);
