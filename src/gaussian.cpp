@@ -36,6 +36,15 @@ double integrate_segments(const std::function<double(double)>& g, std::vector<do
   return total;
 }
 
+// ∫₀^∞ g, split at the given cuts (all ≥ 0, the first 0): the right half of integrate_segments.
+double integrate_positive(const std::function<double(double)>& g, const std::vector<double>& cuts) {
+  thread_local boost::math::quadrature::exp_sinh<double> half_line;
+  thread_local boost::math::quadrature::tanh_sinh<double> segment;
+  double total = 0.0;
+  for (size_t k = 0; k + 1 < cuts.size(); ++k) total += segment.integrate(g, cuts[k], cuts[k + 1], kQuadratureTolerance);
+  return total + half_line.integrate(g, cuts.back(), std::numeric_limits<double>::infinity(), kQuadratureTolerance);
+}
+
 // φ(z)·h(z).  exp_sinh samples abscissae far out in the tail (|z| ~ 1e100 and beyond) where φ
 // underflows to 0 while a polynomial factor (He_k, σ² of a polynomial) overflows to ±inf; 0·inf would
 // be NaN and abort the quadrature, but the true integrand there is 0.
@@ -96,6 +105,31 @@ double gaussian_expectation(const std::function<double(double)>& f, double m, do
 GaussianMoments gaussian_moments_by_quadrature(const Activation& sigma, double m, double s) {
   require_positive_scale(s);
   const auto cuts = z_cuts(sigma, m, s);
+  // Odd σ, centred: σ(sz) is odd and z σ(sz), σ(sz)² are even, so the mean is 0 and the other two
+  // moments are twice their integrals over z > 0 — two half-line quadratures instead of six (every
+  // neuron of a drawn tanh network).  For a σ odd in floating point (tanh, erf, sin, sign) the two
+  // halves of the general rule are mirror images, so the numbers are the same; a user σ is taken as
+  // odd when |σ(x) + σ(−x)| ≤ 1e-13 (complete_user_activation), the quadrature's own tolerance.
+  const bool mirrored = std::all_of(cuts.begin(), cuts.end(), [&](double c) {
+    return std::find(cuts.begin(), cuts.end(), -c) != cuts.end();
+  });
+  if (sigma.odd && m == 0.0 && mirrored) {
+    std::vector<double> positive;
+    for (double c : cuts)
+      if (c > 0.0) positive.push_back(c);
+    std::sort(positive.begin(), positive.end());
+    positive.erase(std::unique(positive.begin(), positive.end()), positive.end());
+    positive.insert(positive.begin(), 0.0);
+    auto twice_positive = [&](auto&& h) { return 2.0 * integrate_positive([&](double z) { return density_times(z, h); }, positive); };
+    GaussianMoments mo;
+    mo.mean = 0.0;
+    mo.slope = twice_positive([&](double z) { return z * sigma(s * z); }) / s;
+    mo.second = twice_positive([&](double z) {
+      const double v = sigma(s * z);
+      return v * v;
+    });
+    return mo;
+  }
   auto weighted = [&](auto&& h) {
     return integrate_segments(
         [&](double z) { return density_times(z, h); },

@@ -69,6 +69,28 @@ TEST(GaussianClosedForm, MatchesQuadrature) {
   }
 }
 
+// An odd σ at m = 0 takes the half-line route (mean 0, the even moments twice their integral over
+// z > 0); the same activation with `odd` cleared takes the general two-sided route.  For tanh and
+// sign (a kink at 0) the two halves are mirror images, so the routes agree to round-off (1e-14); for a
+// user clamp with symmetric kinks at ±1 to the quadrature tolerance (1e-12).  A wrong factor (2) or
+// a dropped segment would be O(1) off.
+TEST(GaussianQuadrature, OddCentredHalfLineEqualsTwoSidedRule) {
+  for (const std::string name : {"tanh", "sign", "expr:min(max(x,-1),1);kinks=-1:1"}) {
+    const Activation odd = make_activation(name);
+    ASSERT_TRUE(odd.odd) << name;
+    Activation general = odd;
+    general.odd = false;
+    const double tol = name[0] == 'e' ? 1e-12 : 1e-14;
+    for (const double s : {0.3, 1.0, 3.0}) {
+      const GaussianMoments h = gaussian_moments_by_quadrature(odd, 0.0, s), g = gaussian_moments_by_quadrature(general, 0.0, s);
+      EXPECT_EQ(h.mean, 0.0) << name;
+      EXPECT_NEAR(g.mean, 0.0, tol) << name << " s=" << s;
+      EXPECT_TRUE(Close(h.slope, g.slope, tol)) << name << " slope s=" << s << ": " << h.slope << " vs " << g.slope;
+      EXPECT_TRUE(Close(h.second, g.second, tol)) << name << " second s=" << s << ": " << h.second << " vs " << g.second;
+    }
+  }
+}
+
 // The closed forms themselves, against formulas written out independently (docs/theory/srf.md §2.1).
 TEST(GaussianClosedForm, ReluAndSignGeneralMean) {
   const Activation relu = make_activation("relu");
