@@ -354,6 +354,33 @@ TEST(HostileResults, OverflowedMonteCarloIsNotAValidRow) {
   EXPECT_EQ(data_lines(r.out), 2);
   EXPECT_EQ(r.out.find("inf"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("non-finite Monte Carlo estimate"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find(",2,non_finite,"), std::string::npos) << r.out;  // the status column says so
+}
+
+TEST(HostileResults, OverflowedMonteCarloOfEveryModelIsFlagged) {
+  // The same overflow through every other Monte Carlo path: a label noise of 1e308 (srf, deep,
+  // krr), weights of standard deviation 1e308 (kernel: inf - inf = NaN, not a "not defined" NaN),
+  // a student covariance of 1e300 I (gcm).  Each: exit 3, the row kept, status non_finite, no inf.
+  const fs::path dir = scratch("overflow");
+  rmtsolve::write_npy((dir / "omega.npy").string(), 1e300 * Eigen::MatrixXd::Identity(20, 20));
+  rmtsolve::write_npy((dir / "eye.npy").string(), Eigen::MatrixXd::Identity(20, 20));
+  const std::string eye = (dir / "eye.npy").string();
+  for (const std::string& args :
+       {std::string("simulate srf --noise 1e308"), std::string("simulate deep --noise 1e308"), std::string("simulate krr --noise 1e308"),
+        std::string("simulate kernel --w_std 1e308"),
+        "simulate gcm --omega " + (dir / "omega.npy").string() + " --phi " + eye + " --psi " + eye}) {
+    const CliRun r = run_cli(args + " --d 40 --seeds 2 --threads 1");
+    EXPECT_EQ(r.code, 3) << args << ": " << r.out << r.err;
+    EXPECT_EQ(data_lines(r.out), 1) << args;
+    EXPECT_NE(r.out.find(",2,non_finite,"), std::string::npos) << args << ": " << r.out;
+    EXPECT_EQ(r.out.find("inf,"), std::string::npos) << args << ": " << r.out;
+    EXPECT_EQ(r.out.find("e+2"), std::string::npos) << args << ": " << r.out;  // no 8e241 either
+  }
+  // A finite run says ok.
+  const CliRun ok = run_cli("simulate rf --d 40 --seeds 2 --threads 1");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find(",2,ok,"), std::string::npos) << ok.out;
+  fs::remove_all(dir);
 }
 
 // ---- Class 8: messages stay one short line -----------------------------------------------------
@@ -415,6 +442,9 @@ TEST(HostileResults, InfiniteValuesAreNotMissingValues) {
   const CliRun json = run_cli("curve kernel --rho 1 --format json");
   ASSERT_EQ(json.code, 0) << json.err;
   EXPECT_NE(json.out.find("\"ntk_deriv\": \"inf\""), std::string::npos) << json.out;
+  const CliRun below = run_cli("curve kernel --rho -1 --format json");
+  ASSERT_EQ(below.code, 0) << below.err;
+  EXPECT_NE(below.out.find("\"ntk_deriv\": \"-inf\""), std::string::npos) << below.out;
 }
 
 #if defined(__SANITIZE_ADDRESS__)
