@@ -358,15 +358,14 @@ TEST(HostileResults, OverflowedMonteCarloIsNotAValidRow) {
 }
 
 TEST(HostileResults, OverflowedMonteCarloOfEveryModelIsFlagged) {
-  // The same overflow through every other Monte Carlo path: a label noise of 1e308 (srf, deep,
-  // krr), weights of standard deviation 1e308 (kernel: inf - inf = NaN, not a "not defined" NaN),
+  // The same overflow through every other Monte Carlo path: a label noise of 1e308 (deep, krr), weights of standard deviation 1e308 (kernel: inf - inf = NaN, not a "not defined" NaN),
   // a student covariance of 1e300 I (gcm).  Each: exit 3, the row kept, status non_finite, no inf.
   const fs::path dir = scratch("overflow");
   rmtsolve::write_npy((dir / "omega.npy").string(), 1e300 * Eigen::MatrixXd::Identity(20, 20));
   rmtsolve::write_npy((dir / "eye.npy").string(), Eigen::MatrixXd::Identity(20, 20));
   const std::string eye = (dir / "eye.npy").string();
   for (const std::string& args :
-       {std::string("simulate srf --noise 1e308"), std::string("simulate deep --noise 1e308"), std::string("simulate krr --noise 1e308"),
+       {std::string("simulate deep --noise 1e308"), std::string("simulate krr --noise 1e308"),
         std::string("simulate kernel --w_std 1e308"),
         "simulate gcm --omega " + (dir / "omega.npy").string() + " --phi " + eye + " --psi " + eye}) {
     const CliRun r = run_cli(args + " --d 40 --seeds 2 --threads 1");
@@ -376,6 +375,10 @@ TEST(HostileResults, OverflowedMonteCarloOfEveryModelIsFlagged) {
     EXPECT_EQ(r.out.find("inf,"), std::string::npos) << args << ": " << r.out;
     EXPECT_EQ(r.out.find("e+2"), std::string::npos) << args << ": " << r.out;  // no 8e241 either
   }
+  // srf refuses the same noise before any work: the first gradient step it would take is unusable.
+  const CliRun srf = run_cli("simulate srf --noise 1e308 --d 40 --seeds 2 --threads 1");
+  EXPECT_EQ(srf.code, 2) << srf.out;
+  EXPECT_EQ(srf.err.rfind("rmtsolve: error: --noise: too large", 0), 0u) << srf.err;
   // A finite run says ok.
   const CliRun ok = run_cli("simulate rf --d 40 --seeds 2 --threads 1");
   EXPECT_EQ(ok.code, 0) << ok.err;
@@ -634,4 +637,43 @@ TEST(InterruptDeathTest, SecondSignalExitsWith130) {
         std::_Exit(0);
       },
       ::testing::ExitedWithCode(130), "");
+}
+
+TEST(HostileMessages, DerivedOverflowsBlameTheFlagGiven) {
+  // Each of these used to blame a quantity the user never gave ("--activation", "variance",
+  // "--kappa", "Theta0", "a0", "u0") or echo a 300-digit number.
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"curve srf --noise 1e308", "--noise: too large"},
+      {"curve srf --noise 1e60", "--noise: too large"},
+      {"curve srf --eta 1e50", "--eta: too large"},
+      {"curve srf-class --eta 1e308", "--eta: too large"},
+      {"curve srf-class --alpha0 1e-300", "--alpha0: too small"},
+      {"curve krr --w_std 1e308", "--w_std: too large"},
+      {"curve krr --b_std 1e308", "--b_std: too large"},
+      {"curve linear-phase --a_eta_u 1e308", "--a_eta_u: too large"},
+      {"curve linear-phase --a_kappa -1e308", "--a_kappa: too small"},
+      {"curve kernel --rho 1e308", "--rho: must be in [-1, 1], got 1e+308"}};
+  for (const auto& [args, expected] : refused) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_TRUE(one_line(r.err)) << args << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("rmtsolve: error: " + expected, 0), 0u) << args << ": " << r.err;
+  }
+  // Finite flags whose derived quantities overflow: a non_finite row like an overflowed closed form.
+  for (const char* args : {"curve linear-dynamics --sigma_u 1e308", "curve linear-phase --eta_u 1e308",
+                           "curve single-neuron --delta 1e308", "curve single-neuron --sigma 1e308"}) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 3) << args << ": " << r.err;
+    EXPECT_EQ(data_lines(r.out), 1) << args;
+    EXPECT_NE(r.out.find(",non_finite,"), std::string::npos) << args << ": " << r.out;
+  }
+}
+
+TEST(HostileMessages, LongValuesAreQuotedShortWithTheirLength) {
+  // A 100 000-character value: its first 60 characters and its length, then the rest of the reason.
+  const CliRun r = run_cli("curve rf --activation " + std::string(100000, 'x'));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(one_line(r.err)) << r.err.substr(0, 400);
+  EXPECT_NE(r.err.find("...(100002 characters) (known: "), std::string::npos) << r.err.substr(0, 400);
+  EXPECT_EQ(r.err.find(std::string(61, 'x')), std::string::npos) << r.err.substr(0, 400);
 }

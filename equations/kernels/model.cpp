@@ -4,6 +4,7 @@
 #include "empirical.hpp"
 #include "kernels.hpp"
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/table.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
 
@@ -19,7 +20,7 @@ struct Spec {
 
 Spec spec_of(const Point& pt) {
   const double rho = pt["rho"];
-  if (!(rho >= -1.0 && rho <= 1.0)) throw InvalidInput("rho", "must be in [-1, 1], got " + std::to_string(rho));
+  if (!(rho >= -1.0 && rho <= 1.0)) throw InvalidInput("rho", "must be in [-1, 1], got " + format_exact(rho));
   return {make_dual(pt.str("activation"), "activation"), parse_parametrisation(pt.str("parametrisation")),
           static_cast<int>(pt["depth"]), rho, pt["w_std"], pt["b_std"], pt["width"]};
 }
