@@ -1,5 +1,7 @@
 #include "rmtsolve/interrupt.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 
@@ -8,7 +10,11 @@ namespace {
 
 std::atomic<bool> flag{false};
 
-extern "C" void on_signal(int) { flag.store(true); }
+// The second signal finds the flag already set: the first is still being honoured (a BLAS call
+// under way, the table being written), and the user wants out now.  _exit is async-signal-safe.
+extern "C" void on_signal(int) {
+  if (flag.exchange(true)) ::_exit(130);
+}
 
 }  // namespace
 

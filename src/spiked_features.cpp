@@ -9,6 +9,12 @@
 
 namespace rmtsolve::spiked {
 
+std::string step_culprit(double label_noise, double label_second, double alpha0) {
+  if (label_noise > 1.0 && label_noise > 0.5 * label_second) return "noise";
+  if (alpha0 < 1e-3) return "alpha0";
+  return "eta";
+}
+
 void validate_step(double alpha, double beta, double alpha0, double eta, int kappa_nodes) {
   auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
   auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
@@ -20,7 +26,7 @@ void validate_step(double alpha, double beta, double alpha0, double eta, int kap
 }
 
 Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, double alpha0, double eta,
-                     bool shrink_correction) {
+                     bool shrink_correction, double label_noise) {
   Mapping m;
   if (alpha0 == 0.0 || eta == 0.0) return m;  // no step: plain random features
   if (!sigma.df) throw InvalidInput("activation", "'" + sigma.name + "' has no derivative: the gradient step needs σ'");
@@ -36,10 +42,30 @@ Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, dou
     const double z_dsigma = gaussian_expectation([&](double z) { return z * sigma.df(z); }, 0.0, 1.0, sigma.kinks);
     shrink = 1.0 + eta * centre * z_dsigma;
   }
+  auto strength = [&](double a, double a0) {  // (r, c) for a residual second moment a and batch a0
+    return std::pair{eta * mu1 * std::sqrt(labels.slope * labels.slope + a / a0), shrink * shrink + eta * eta * a * var_dsigma / a0};
+  };
+  const auto [r, c] = strength(A, alpha0);
   const double norm = std::sqrt(labels.slope * labels.slope + A / alpha0);
-  m.r = eta * mu1 * norm;
+  m.r = r;
   m.gamma = norm > 0.0 ? labels.slope / norm : 0.0;
-  m.c = shrink * shrink + eta * eta * A * var_dsigma / alpha0;
+  m.c = c;
+  // Beyond this σ is saturated at every quadrature node (no linear component left) or the numbers
+  // overflow; either way the equations would fail later blaming a quantity the user never gave.
+  constexpr double kUsable = 1e100;
+  auto usable = [&](std::pair<double, double> rc) {
+    return std::isfinite(rc.first) && std::isfinite(rc.second) && std::abs(rc.first) <= kUsable && rc.second <= kUsable &&
+           std::isfinite(shrink);
+  };
+  if (!usable({r, c})) {
+    const std::string why = "too large for the first gradient step: the spike strength r or the bulk variance c of the "
+                            "trained features exceeds 1e100 (sigma saturated or overflowing)";
+    if (label_noise > 0.0 && usable(strength(std::max(0.0, A - label_noise), alpha0))) throw InvalidInput("noise", why);
+    if (alpha0 < 1.0 && usable(strength(A, 1.0)))
+      throw InvalidInput("alpha0", "too small for the first gradient step: the spike strength r or the bulk variance c "
+                                   "exceeds 1e100 (the step's batch noise A/alpha0 dominates)");
+    throw InvalidInput("eta", why);
+  }
   return m;
 }
 

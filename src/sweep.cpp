@@ -179,6 +179,7 @@ std::vector<std::string> table_columns(const Model& model, const std::string& ki
       t.columns.push_back(o + "_se");
     }
     t.columns.emplace_back("seeds");
+    t.columns.emplace_back("status");  // ok, or non_finite: the flag a theory row carries in "reason"
   } else {
     const auto outputs = model.outputs();
     for (const auto& o : model.simulated_outputs())
@@ -212,6 +213,7 @@ std::string column_help(const Model& model, const std::string& column) {
       {"on_bound", "--optimize: no, lower, upper (optimum on a bound of --bounds) or zero (the lambda -> 0 limit)"},
       {"search", "--optimize/--reach: method, tolerance and local minima found"},
       {"seeds", "Monte Carlo seeds averaged"},
+      {"status", "simulate: ok, or non_finite when an estimate overflowed (its cells are then empty, exit code 3)"},
       {"allow_below", "validate: allowed deviation below the theory (k-sigma SE + finite-size allowance)"},
       {"allow_above", "validate: allowed deviation above the theory (k-sigma SE + finite-size allowance)"},
       {"verdict", "validate: PASS when every compared output is within its allowance, else FAIL"}};
@@ -412,6 +414,7 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
       row.emplace_back(finite ? est[k].standard_error : std::nan(""));
     }
     row.emplace_back(static_cast<double>(options.seeds.seeds));
+    row.emplace_back(std::string(non_finite.empty() ? "ok" : "non_finite"));
     append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
     out.point_index.push_back(index);

@@ -3,9 +3,12 @@
 // before any work; every accepted write leaves exactly the table and nothing else.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,6 +16,7 @@
 
 #include "cli_run.hpp"
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/matrix_io.hpp"
 #include "rmtsolve/options.hpp"
 #include "rmtsolve/output_file.hpp"
@@ -350,6 +354,36 @@ TEST(HostileResults, OverflowedMonteCarloIsNotAValidRow) {
   EXPECT_EQ(data_lines(r.out), 2);
   EXPECT_EQ(r.out.find("inf"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("non-finite Monte Carlo estimate"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find(",2,non_finite,"), std::string::npos) << r.out;  // the status column says so
+}
+
+TEST(HostileResults, OverflowedMonteCarloOfEveryModelIsFlagged) {
+  // The same overflow through every other Monte Carlo path: a label noise of 1e308 (deep, krr), weights of standard deviation 1e308 (kernel: inf - inf = NaN, not a "not defined" NaN),
+  // a student covariance of 1e300 I (gcm).  Each: exit 3, the row kept, status non_finite, no inf.
+  const fs::path dir = scratch("overflow");
+  rmtsolve::write_npy((dir / "omega.npy").string(), 1e300 * Eigen::MatrixXd::Identity(20, 20));
+  rmtsolve::write_npy((dir / "eye.npy").string(), Eigen::MatrixXd::Identity(20, 20));
+  const std::string eye = (dir / "eye.npy").string();
+  for (const std::string& args :
+       {std::string("simulate deep --noise 1e308"), std::string("simulate krr --noise 1e308"),
+        std::string("simulate kernel --w_std 1e308"),
+        "simulate gcm --omega " + (dir / "omega.npy").string() + " --phi " + eye + " --psi " + eye}) {
+    const CliRun r = run_cli(args + " --d 40 --seeds 2 --threads 1");
+    EXPECT_EQ(r.code, 3) << args << ": " << r.out << r.err;
+    EXPECT_EQ(data_lines(r.out), 1) << args;
+    EXPECT_NE(r.out.find(",2,non_finite,"), std::string::npos) << args << ": " << r.out;
+    EXPECT_EQ(r.out.find("inf,"), std::string::npos) << args << ": " << r.out;
+    EXPECT_EQ(r.out.find("e+2"), std::string::npos) << args << ": " << r.out;  // no 8e241 either
+  }
+  // srf refuses the same noise before any work: the first gradient step it would take is unusable.
+  const CliRun srf = run_cli("simulate srf --noise 1e308 --d 40 --seeds 2 --threads 1");
+  EXPECT_EQ(srf.code, 2) << srf.out;
+  EXPECT_EQ(srf.err.rfind("rmtsolve: error: --noise: too large", 0), 0u) << srf.err;
+  // A finite run says ok.
+  const CliRun ok = run_cli("simulate rf --d 40 --seeds 2 --threads 1");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find(",2,ok,"), std::string::npos) << ok.out;
+  fs::remove_all(dir);
 }
 
 // ---- Class 8: messages stay one short line -----------------------------------------------------
@@ -411,6 +445,9 @@ TEST(HostileResults, InfiniteValuesAreNotMissingValues) {
   const CliRun json = run_cli("curve kernel --rho 1 --format json");
   ASSERT_EQ(json.code, 0) << json.err;
   EXPECT_NE(json.out.find("\"ntk_deriv\": \"inf\""), std::string::npos) << json.out;
+  const CliRun below = run_cli("curve kernel --rho -1 --format json");
+  ASSERT_EQ(below.code, 0) << below.err;
+  EXPECT_NE(below.out.find("\"ntk_deriv\": \"-inf\""), std::string::npos) << below.out;
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -474,4 +511,169 @@ TEST(HostileResults, OverflowedClosedFormsAreNotConvergedRows) {
     EXPECT_NE(r.out.find("non_finite"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find(",inf,"), std::string::npos) << r.out;
   }
+}
+
+// ---- Class 7: interrupts inside one long seed --------------------------------------------------
+
+namespace {
+
+// Starts `argv` with RMTSOLVE_PROGRESS=lines and its stderr on a pipe; waits (an event, not a
+// timer) for the progress line `started_after`, then sends `signals` in turn.  Returns the exit
+// status, or -1 when the process has not ended `guard_seconds` after the signals: a hang guard,
+// far above the second or so an interrupt takes, never a speed assertion.
+int interrupt_when(const std::vector<std::string>& argv, const std::string& started_after, const std::vector<int>& signals,
+                   int guard_seconds = 120) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -2;
+  const pid_t pid = ::fork();
+  if (pid < 0) return -2;
+  if (pid == 0) {
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDOUT_FILENO);
+    ::setenv("RMTSOLVE_PROGRESS", "lines", 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(RMTSOLVE_CLI, args.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  FILE* err = ::fdopen(fds[0], "r");
+  char line[512];
+  bool started = false;
+  while (!started && std::fgets(line, sizeof line, err)) started = std::string(line).rfind(started_after, 0) == 0;
+  EXPECT_TRUE(started) << "the run ended before its progress log said '" << started_after << "'";
+  for (int s : signals) ::kill(pid, s);
+  // Drain stderr until the process closes it (it exits), waiting at most the guard.
+  const int fd = ::fileno(err);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(guard_seconds);
+  bool closed = false;
+  while (!closed) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    closed = ::read(fd, line, sizeof line) <= 0;  // EOF: the process is exiting
+  }
+  std::fclose(err);
+  int status = 0;
+  if (!closed) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -1;
+  }
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST(HostileInterrupts, SignalInsideOneLongSeedStopsItAndKeepsTheFinishedRows) {
+  // Three points of one seed each: a tiny one (p = 25), then two seeds of some seconds each (d =
+  // 2500, p = 2500: feature GEMMs, a Gram and a Cholesky).  The signal arrives once the first
+  // point's seed is reported done, i.e. while the second point's single seed is under way.  Before,
+  // that seed ran to its end, its row was added and only the third point saw the interrupt (two
+  // rows); now the seed is abandoned between its BLAS stages: exit 130, exactly the first row.
+  const fs::path dir = scratch("seedsigint");
+  const std::string output = (dir / "t.csv").string();
+  const int code = interrupt_when({RMTSOLVE_CLI, "simulate", "rf", "--beta", "0.01,1,1.2", "--d", "2500", "--seeds", "1",
+                                   "--threads", "1", "--output", output},
+                                  "rmtsolve: 1/3 seeds", {SIGINT});
+  ASSERT_NE(code, -1) << "no exit within the hang guard after SIGINT";
+  EXPECT_EQ(code, 130);
+  const std::string table = slurp(output);
+  EXPECT_NE(table.find("# interrupted: yes"), std::string::npos) << table;
+  EXPECT_EQ(data_lines(table), 1) << table;
+  EXPECT_NE(table.find("\n1,0.01,"), std::string::npos) << table;
+  fs::remove_all(dir);
+}
+
+TEST(HostileInterrupts, TerminateInsideOneLongSeedOfEveryKindOfWork) {
+  // The same for SIGTERM and the other long seeds: a one-step network (srf), deep features, a
+  // kernel regression (krr), a logistic readout fitted by L-BFGS (srf-class).  One tiny point, then
+  // a long one; the process must end with 130 and the tiny point's row.
+  const std::vector<std::vector<std::string>> runs = {
+      {"simulate", "srf", "--beta", "0.01,1", "--d", "2000"},
+      {"simulate", "deep", "--widths", "1,1,1", "--alpha", "0.01,1", "--d", "2000"},
+      {"simulate", "krr", "--alpha", "0.01,2", "--d", "1200"},
+      {"simulate", "srf-class", "--beta", "0.01,1", "--alpha", "3", "--d", "1500"}};
+  const fs::path dir = scratch("seedsigterm");
+  for (const auto& run : runs) {
+    const std::string output = (dir / "t.csv").string();
+    std::vector<std::string> argv{RMTSOLVE_CLI};
+    argv.insert(argv.end(), run.begin(), run.end());
+    for (const char* a : {"--seeds", "1", "--threads", "1", "--output"}) argv.emplace_back(a);
+    argv.push_back(output);
+    const int code = interrupt_when(argv, "rmtsolve: 1/2 seeds", {SIGTERM});
+    ASSERT_NE(code, -1) << run[1] << ": no exit within the hang guard after SIGTERM";
+    EXPECT_EQ(code, 130) << run[1];
+    EXPECT_EQ(data_lines(slurp(output)), 1) << run[1];
+    fs::remove(output);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(HostileInterrupts, SecondSignalEndsTheProcessAtOnce) {
+  // Two signals in a row inside a long seed: the second ends the process with 130 whatever the
+  // first is still doing (the handler itself is pinned down in InterruptDeathTest).
+  const int code = interrupt_when({RMTSOLVE_CLI, "simulate", "rf", "--beta", "0.01,1", "--d", "2500", "--seeds", "1", "--threads", "1"},
+                                  "rmtsolve: 1/2 seeds", {SIGINT, SIGINT});
+  ASSERT_NE(code, -1) << "no exit within the hang guard after two SIGINTs";
+  EXPECT_EQ(code, 130);
+}
+
+TEST(InterruptDeathTest, SecondSignalExitsWith130) {
+  // The first signal only asks (the flag); the second, arriving while the flag is still set, exits.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        rmtsolve::install_interrupt_handler();
+        std::raise(SIGINT);
+        if (!rmtsolve::interrupted()) std::_Exit(1);
+        std::raise(SIGTERM);
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(130), "");
+}
+
+TEST(HostileMessages, DerivedOverflowsBlameTheFlagGiven) {
+  // Each of these used to blame a quantity the user never gave ("--activation", "variance",
+  // "--kappa", "Theta0", "a0", "u0") or echo a 300-digit number.
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"curve srf --noise 1e308", "--noise: too large"},
+      {"curve srf --noise 1e60", "--noise: too large"},
+      {"curve srf --eta 1e50", "--eta: too large"},
+      {"curve srf-class --eta 1e308", "--eta: too large"},
+      {"curve srf-class --alpha0 1e-300", "--alpha0: too small"},
+      {"curve krr --w_std 1e308", "--w_std: too large"},
+      {"curve krr --b_std 1e308", "--b_std: too large"},
+      {"curve linear-phase --a_eta_u 1e308", "--a_eta_u: too large"},
+      {"curve linear-phase --a_kappa -1e308", "--a_kappa: too small"},
+      {"curve kernel --rho 1e308", "--rho: must be in [-1, 1], got 1e+308"}};
+  for (const auto& [args, expected] : refused) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_TRUE(one_line(r.err)) << args << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("rmtsolve: error: " + expected, 0), 0u) << args << ": " << r.err;
+  }
+  // Finite flags whose derived quantities overflow: a non_finite row like an overflowed closed form.
+  for (const char* args : {"curve linear-dynamics --sigma_u 1e308", "curve linear-phase --eta_u 1e308",
+                           "curve single-neuron --delta 1e308", "curve single-neuron --sigma 1e308"}) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 3) << args << ": " << r.err;
+    EXPECT_EQ(data_lines(r.out), 1) << args;
+    EXPECT_NE(r.out.find(",non_finite,"), std::string::npos) << args << ": " << r.out;
+  }
+}
+
+TEST(HostileMessages, LongValuesAreQuotedShortWithTheirLength) {
+  // A 100 000-character value: its first 60 characters and its length, then the rest of the reason.
+  const CliRun r = run_cli("curve rf --activation " + std::string(100000, 'x'));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(one_line(r.err)) << r.err.substr(0, 400);
+  EXPECT_NE(r.err.find("...(100002 characters) (known: "), std::string::npos) << r.err.substr(0, 400);
+  EXPECT_EQ(r.err.find(std::string(61, 'x')), std::string::npos) << r.err.substr(0, 400);
 }

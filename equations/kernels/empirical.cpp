@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::kernels {
@@ -55,6 +56,7 @@ EmpiricalKernels empirical_kernels(const Architecture& arch, int width, const Ei
   std::vector<DrawnLayer> layers;
   std::vector<Eigen::MatrixXd> inputs, slopes;
   for (const HiddenLayer& h : arch.hidden) {
+    throw_if_interrupted();  // each layer is a few width-sized GEMMs
     layers.push_back(draw(h.dense, arch.parametrisation, A.cols(), width, rng));
     const Activation& phi = h.activation.pointwise();
     Eigen::MatrixXd Z = forward(layers.back(), A);
@@ -74,6 +76,7 @@ EmpiricalKernels empirical_kernels(const Architecture& arch, int width, const Ei
   Eigen::MatrixXd ntk = ntk_term(readout, A, Delta);
   const DrawnLayer* above = &readout;
   for (size_t l = layers.size(); l-- > 0;) {
+    throw_if_interrupted();
     Delta = (Delta * above->M).cwiseProduct(slopes[l]);
     ntk += ntk_term(layers[l], inputs[l], Delta);
     above = &layers[l];

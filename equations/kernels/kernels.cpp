@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/table.hpp"
 
 namespace rmtsolve::kernels {
 namespace {
@@ -191,7 +192,7 @@ KernelPair nngp_ntk(const Architecture& arch, const Eigen::MatrixXd& X) { return
 DotProductKernel::DotProductKernel(Architecture arch) : arch_(std::move(arch)) { arch_.validate(false); }
 
 DotProductValues DotProductKernel::at(double rho) const {
-  if (!(rho >= -1.0 && rho <= 1.0)) throw InvalidInput("rho", "must be in [-1, 1], got " + std::to_string(rho));
+  if (!(rho >= -1.0 && rho <= 1.0)) throw InvalidInput("rho", "must be in [-1, 1], got " + format_exact(rho));
   State s;
   s.q1 = s.q2 = Eigen::ArrayXd::Ones(1);
   s.t1 = s.t2 = Eigen::ArrayXd::Zero(1);

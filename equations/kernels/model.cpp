@@ -4,6 +4,7 @@
 #include "empirical.hpp"
 #include "kernels.hpp"
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/table.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
 
@@ -19,7 +20,7 @@ struct Spec {
 
 Spec spec_of(const Point& pt) {
   const double rho = pt["rho"];
-  if (!(rho >= -1.0 && rho <= 1.0)) throw InvalidInput("rho", "must be in [-1, 1], got " + std::to_string(rho));
+  if (!(rho >= -1.0 && rho <= 1.0)) throw InvalidInput("rho", "must be in [-1, 1], got " + format_exact(rho));
   return {make_dual(pt.str("activation"), "activation"), parse_parametrisation(pt.str("parametrisation")),
           static_cast<int>(pt["depth"]), rho, pt["w_std"], pt["b_std"], pt["width"]};
 }
@@ -119,7 +120,11 @@ class KernelModel final : public Model {
     x2(0, 1) = r * std::sqrt(std::max(0.0, 1.0 - s.rho * s.rho));
     return mc::run_seeds(o.seeds, [&](std::mt19937_64& rng) {
       const EmpiricalKernels e = empirical_kernels(arch, m, x1, x2, rng);
-      return std::vector<double>{e.nngp(0, 0), e.ntk(0, 0)};
+      // A drawn network's kernel is defined for any finite weights: NaN here is an overflow met as
+      // inf - inf or 0 * inf (e.g. --w_std 1e308), reported as such (non_finite, exit 3), not as
+      // the "not defined" NaN that leaves a row valid.
+      auto overflowed = [](double v) { return std::isnan(v) ? INFINITY : v; };
+      return std::vector<double>{overflowed(e.nngp(0, 0)), overflowed(e.ntk(0, 0))};
     });
   }
   /// The empirical kernels of one network fluctuate by O(1/√m) (in the k·SE term) and their mean

@@ -87,6 +87,11 @@ Result solve(const Spec& s) {
   const kernels::DotProductKernel kernel(architecture_of(s));
   out.constants = s.kernel == "ntk" ? kernel.ntk_constants() : kernel.nngp_constants();
   const auto& k = out.constants;
+  if (!std::isfinite(k.kappa0) || !std::isfinite(k.kappa1) || !std::isfinite(k.kappa_star)) {
+    // Weight or bias scales far outside the activation's range overflow the kernel: name them.
+    if (s.w_std > 1e10) throw InvalidInput("w_std", "too large: the kernel's constants overflow (kappa1 = " + std::to_string(k.kappa1) + ")");
+    if (s.b_std > 1e10) throw InvalidInput("b_std", "too large: the kernel's constants overflow (kappa1 = " + std::to_string(k.kappa1) + ")");
+  }
   if (!std::isfinite(k.kappa0) || !std::isfinite(k.kappa1) || !std::isfinite(k.kappa_star) || k.kappa1 < 0.0 || k.kappa_star < -1e-12)
     throw InvalidInput("activation", "the kernel has no finite linearisation at rho = 0 (kappa1 = " + std::to_string(k.kappa1) + ")");
   const Target y = target_of(s);

@@ -4,6 +4,7 @@
 #include "equations/kernels/predict.hpp"
 #include "krr.hpp"
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/model.hpp"
 #include "rmtsolve/montecarlo/readout.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
@@ -40,7 +41,11 @@ std::vector<double> simulate_once(const Spec& s, const kernels::Architecture& ar
   Eigen::MatrixXd X_all = mc::gaussian_matrix(n + n_test, d, rng);
   const Eigen::VectorXd y_all = teacher.labels(X_all, rng);
   const Eigen::MatrixXd X = X_all.topRows(n);
-  const kernels::KernelPair train = kernels::nngp_ntk(arch, X), across = kernels::nngp_ntk(arch, X_all, X);
+  throw_if_interrupted();
+  const kernels::KernelPair train = kernels::nngp_ntk(arch, X);
+  throw_if_interrupted();
+  const kernels::KernelPair across = kernels::nngp_ntk(arch, X_all, X);
+  throw_if_interrupted();
   kernels::KernelBlocks blocks;
   blocks.nngp_dd = train.nngp;
   blocks.nngp_td = across.nngp;
@@ -54,6 +59,7 @@ std::vector<double> simulate_once(const Spec& s, const kernels::Architecture& ar
   // τ = η t/n: neural-tangents' flow runs on the loss 1/(2n) Σ (f − y)², i.e. in time t = τ n.
   const kernels::Prediction p = s.flow ? kernels::predict_gd_mse(mode, blocks, Y, {s.tau * n}, options)
                                        : kernels::predict_gp(mode, blocks, Y, options);
+  throw_if_interrupted();
   if (!p.summary.converged) throw std::runtime_error("kernel predictor failed: " + p.summary.message);
   const Eigen::VectorXd residual = y_all - p.mean.front().col(0);
   return {residual.tail(n_test).squaredNorm() / n_test, residual.head(n).squaredNorm() / n};

@@ -36,6 +36,27 @@ Summary closed_form_summary(const std::string& method) {
   return s;
 }
 
+// A quantity derived from finite flags (Θ_0, a_0, Σ, u_0, ...) that overflows names nothing the
+// user gave: like an overflowed closed form, the row is non_finite (exit 3) and says why.
+template <class F>
+PointResult derived_overflow_is_non_finite(const Model& model, F&& solve) {
+  try {
+    return solve();
+  } catch (const InvalidInput& e) {
+    bool flag = false;
+    for (const auto& p : model.numbers()) flag = flag || p.name == e.parameter();
+    for (const auto& p : model.texts()) flag = flag || p.name == e.parameter();
+    if (flag || std::string(e.what()).find("must be finite") == std::string::npos) throw;
+    PointResult r;
+    r.values.assign(model.outputs().size(), std::nan(""));
+    r.summary.method = "closed form";
+    r.summary.converged = false;
+    r.summary.reason = Termination::kNonFinite;
+    r.summary.message = std::string(e.what()) + " (derived from the inputs: an input too large)";
+    return r;
+  }
+}
+
 // "0,1"-style vectors for text parameters (no grid syntax: these are not swept).
 Eigen::VectorXd parse_vector(const std::string& text, const std::string& name) {
   if (text.find(':') != std::string::npos)
@@ -91,7 +112,10 @@ class DynamicsModel final : public Model {
             {"t_learn", "first time at which half of the initial residual |F_0 - c| is learned"},
             {"t_plateau", "asymptotic plateau time (1/A) ln(A/max(Delta, omega kappa |F_0|)); empty unless rho >> 1"}};
   }
-  PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
+  PointResult solve(const Point& pt, const SolverOptions& o, std::vector<double>& w) const override {
+    return derived_overflow_is_non_finite(*this, [&] { return solve_checked(pt, o, w); });
+  }
+  PointResult solve_checked(const Point& pt, const SolverOptions&, std::vector<double>&) const {
     const Init init = parse_init(pt.str("init"), width_of(pt["width"]), pt["sigma_u"], pt["sigma_w"]);
     // Only the collective (F_0, Θ_0, Δ) is needed for the outputs: no per-neuron trajectory.
     const Collective k = collective_of(ScalarWidthModel{init.u0, init.w0, pt["kappa"], pt["eta_u"], pt["eta_w"], pt["c"]});
@@ -202,10 +226,18 @@ class PhaseModel final : public Model {
             {"Theta0", "Theta_0 = kappa^2 d (eta_w sigma_u^2 + eta_u sigma_w^2) of the typical network"},
             {"F0_sd", "standard deviation of F_0 over initialisations, kappa sqrt(d) sigma_u sigma_w"}};
   }
-  PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
+  PointResult solve(const Point& pt, const SolverOptions& o, std::vector<double>& w) const override {
+    return derived_overflow_is_non_finite(*this, [&] { return solve_checked(pt, o, w); });
+  }
+  PointResult solve_checked(const Point& pt, const SolverOptions&, std::vector<double>&) const {
     if (!(pt["rho_lazy"] < pt["rho_rich"])) throw InvalidInput("rho_lazy", "must be below rho_rich");
     const double d = pt["width"];
     auto scaled = [&](const char* x) { return pt[x] * std::pow(d, pt[std::string("a_") + x]); };
+    for (const char* x : {"kappa", "eta_u", "eta_w", "sigma_u", "sigma_w"})
+      if (std::isfinite(pt[x]) && !std::isfinite(scaled(x)))
+        throw InvalidInput(std::string("a_") + x, std::string("too large: ") + x + " * width^a_" + x + " overflows");
+    if (pt["kappa"] > 0.0 && !(scaled("kappa") > 0.0))
+      throw InvalidInput("a_kappa", "too small: kappa * width^a_kappa underflows to 0");
     const GaussianScaling prefactors{d, pt["kappa"], pt["eta_u"], pt["eta_w"], pt["sigma_u"], pt["sigma_w"], pt["c"]};
     const GaussianScaling s{d, scaled("kappa"), scaled("eta_u"), scaled("eta_w"), scaled("sigma_u"), scaled("sigma_w"), pt["c"]};
     const TypicalPhase p = typical_phase(s);
@@ -252,7 +284,10 @@ class SingleNeuronModel final : public Model {
              {{"kernel_distance"}, "kernel distance from init"},
              {{"loss"}, "loss", true}}};
   }
-  PointResult solve(const Point& pt, const SolverOptions&, std::vector<double>&) const override {
+  PointResult solve(const Point& pt, const SolverOptions& o, std::vector<double>& w) const override {
+    return derived_overflow_is_non_finite(*this, [&] { return solve_checked(pt, o, w); });
+  }
+  PointResult solve_checked(const Point& pt, const SolverOptions&, std::vector<double>&) const {
     const Eigen::VectorXd b = parse_vector(pt.str("b"), "b"), beta0 = parse_vector(pt.str("beta0"), "beta0");
     const double s2 = pt["sigma"] * pt["sigma"];
     const auto D = b.size();

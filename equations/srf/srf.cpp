@@ -9,6 +9,7 @@
 #include "rmtsolve/gaussian.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/spectral.hpp"
+#include "rmtsolve/table.hpp"
 
 namespace rmtsolve::srf {
 namespace {
@@ -98,7 +99,7 @@ Mapping map_network(const Spec& spec) {
   if (spec.alpha0 == 0.0 || spec.eta == 0.0) return {};  // no step: plain random features
   GaussianMoments y = gaussian_moments(link, 0.0, 1.0);
   y.second += spec.noise;
-  const Mapping m = spiked::map_one_step(sigma, y, spec.alpha0, spec.eta, spec.shrink_correction);
+  const Mapping m = spiked::map_one_step(sigma, y, spec.alpha0, spec.eta, spec.shrink_correction, spec.noise);
   // An overflow here would surface later as a bare "variance" error: name the flag that caused it.
   if (!std::isfinite(m.r) || !std::isfinite(m.c))
     throw InvalidInput("eta", "too large: the spike strength r or the bulk variance c of the trained features overflows");
@@ -113,8 +114,13 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   const Mapping& mp = out.mapping;
   check_mapping(mp);
   const Nodes& n = cached_nodes(spec, mp);
-  if ((n.weight * n.mu1.square()).sum() <= 1e-14)
+  if ((n.weight * n.mu1.square()).sum() <= 1e-14) {
+    if (mp.r != 0.0 || mp.c != 1.0)  // the step saturated σ: blame what made the step so strong
+      throw InvalidInput(spiked::step_culprit(spec.noise, spec.noise + 1.0, spec.alpha0),
+                         "too large for the first gradient step: the trained features (r = " + format_exact(mp.r) +
+                             ", c = " + format_exact(mp.c) + ") leave sigma no linear component");
     throw InvalidInput("activation", "σ has no linear component at this (r, c): the equations degenerate");
+  }
   const double ap = spec.alpha / spec.beta;  // α_p = n/p
   const MarchenkoPastur law{mp.c, spec.beta};
   auto averages = [&](double Vhat1, double Vhat2) {

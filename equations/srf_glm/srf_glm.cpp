@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/table.hpp"
 #include "rmtsolve/fixed_point.hpp"
 #include "rmtsolve/gauss_hermite.hpp"
 #include "rmtsolve/gaussian.hpp"
@@ -266,8 +267,13 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   }
   const spiked::StudentNodes& n = cached_nodes(spec, mp);
   auto E = [&](const Eigen::ArrayXd& f) { return (n.weight * f).sum(); };
-  if (E(n.mu1.square()) <= 1e-14)
+  if (E(n.mu1.square()) <= 1e-14) {
+    if (mp.r != 0.0 || mp.c != 1.0)  // the step saturated σ (the noise sits inside the sign: not a cause)
+      throw InvalidInput(spiked::step_culprit(0.0, 1.0, spec.alpha0),
+                         "too large for the first gradient step: the trained features (r = " + format_exact(mp.r) +
+                             ", c = " + format_exact(mp.c) + ") leave sigma no linear component");
     throw InvalidInput("activation", "σ has no linear component at this (r, c): the equations degenerate");
+  }
   const bool has_bias = E(n.mu0.square()) > 1e-14 * E(n.mu1.square());
   const double ap = spec.alpha / spec.beta;  // α_p = n/p
   const MarchenkoPastur law{mp.c, spec.beta};

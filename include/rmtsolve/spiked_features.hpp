@@ -20,9 +20,17 @@ struct Mapping {
 
 /// The step taken on labels y of a single-index teacher s = ⟨θ*, x⟩/√d: only E y, E[s y] and E y²
 /// enter the map (equations/srf/README.md, "Network → spiked model").  `labels.slope` is E[s y].
-/// α0 = 0 or η̃ = 0 gives plain random features (r = 0, c = 1, γ = 0).
+/// α0 = 0 or η̃ = 0 gives plain random features (r = 0, c = 1, γ = 0).  `label_noise` is the part of
+/// `labels.second` that the noise flag contributes: a step whose r or c exceeds 1e100 (σ saturated
+/// at every node, or an overflow) is refused as InvalidInput naming the flag that made it so —
+/// --noise or --alpha0 when the step without that excess would be usable, else --eta.
 Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, double alpha0, double eta,
-                     bool shrink_correction);
+                     bool shrink_correction, double label_noise = 0.0);
+
+/// The flag to blame when the trained features leave σ no linear component although the untrained
+/// ones have one: the step made them so, through a dominating label noise, a tiny first batch, or
+/// (otherwise) its size.  Returns "noise", "alpha0" or "eta".
+std::string step_culprit(double label_noise, double label_second, double alpha0);
 
 /// The ratios every one-step model shares, checked in one place (InvalidInput naming the flag):
 /// α = n/d and β = p/d positive, α0 = n0/d and η̃ non-negative, all finite; κ-nodes in 4..1000.

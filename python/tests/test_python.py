@@ -468,22 +468,51 @@ def test_kernel_predict_multi_output_returns_stacked_arrays():
 
 def test_ctrl_c_stops_the_sweep_and_keeps_the_finished_points():
     import signal
-    calls = [0]
+    entries = [0]
+    two_points = (20 + 1000) * 40 + (40 + 1000) * 40   # (n + n_test) p feature entries of alpha = 0.5, 1
 
     def sigma(x):
-        # The interrupt arrives from inside the computation (an event, not a timer): on the 5th
-        # feature matrix, i.e. while the third of five points is being simulated.
-        calls[0] += 1
-        if np.ndim(x) > 0 and np.size(x) > 1000 and calls[0] == 5:
+        # The interrupt arrives from inside the computation (an event, not a timer): at the first
+        # feature entries of the third of five points.
+        before = entries[0]
+        entries[0] += np.size(x)
+        if before <= two_points < entries[0]:
             os.kill(os.getpid(), signal.SIGINT)
         return np.tanh(x)
     s = rmtsolve.activation(sigma)
-    calls[0] = 0
+    entries[0] = 0
     with pytest.raises(rmtsolve.Interrupted) as e:
-        rmtsolve.simulate("rf", alpha=[0.5, 1.0, 1.5, 2.0, 2.5], d=40, seeds=1, threads=1, activation=s)
+        rmtsolve.simulate("rf", alpha=[0.5, 1.0, 1.5, 2.0, 2.5], d=40, seeds=1, threads=1, n_test=1000, activation=s)
     t = e.value.table
-    assert 1 <= t.nrows < 5 and np.all(np.isfinite(t["test_error_mean"]))
+    assert t.nrows == 2 and np.all(np.isfinite(t["test_error_mean"]))
     assert isinstance(e.value, KeyboardInterrupt)
     # The interrupt was consumed: the next call runs to the end, and Python's own Ctrl-C handling is back.
     assert rmtsolve.simulate("rf", alpha=[0.5, 1.0], d=40, seeds=1, threads=1).nrows == 2
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_inside_one_long_seed_stops_that_seed():
+    # Two points of one seed each (d = 200, p = 200, 5000 test samples).  The interrupt arrives as
+    # soon as the activation sees the second point's first entries, i.e. inside that point's only
+    # seed, while its training features are computed.  The seed must stop at its next stage: the
+    # 5000 x 200 test features are never computed (before, the seed ran to its end).  An event, not
+    # a timer: the callback counts the entries it is handed.
+    import signal
+    first_point = 100 * 200 + 5000 * 200          # n p + n_test p entries of the first point (alpha = 0.5)
+    seen = {"entries": 0, "after": 0, "sent": False}
+
+    def sigma(x):
+        if seen["sent"]:
+            seen["after"] += np.size(x)
+        seen["entries"] += np.size(x)
+        if not seen["sent"] and seen["entries"] > first_point:
+            seen["sent"] = True
+            os.kill(os.getpid(), signal.SIGINT)
+        return np.tanh(x)
+    s = rmtsolve.activation(sigma)
+    seen.update(entries=0, after=0, sent=False)
+    with pytest.raises(rmtsolve.Interrupted) as e:
+        rmtsolve.simulate("rf", alpha=[0.5, 1.0], d=200, seeds=1, threads=1, n_test=5000, activation=s)
+    assert seen["sent"]
+    assert e.value.table.nrows == 1 and np.all(np.isfinite(e.value.table["test_error_mean"]))
+    assert seen["after"] < 200 * 200, seen   # at most the rest of the training features, no test block

@@ -228,11 +228,27 @@ std::string solver_description(const SolverOptions& s) {
 }
 
 // Whatever a message quotes (a 100 KB value, a newline inside a text flag), it stays one line of
-// bounded length: control characters become '?', and the tail beyond 300 characters is cut.
+// bounded length: control characters become '?', a word (a quoted value) longer than 60 characters
+// keeps its first 60 and says how long it was, so the reason after it is still read; the tail
+// beyond 300 characters is cut.
 std::string one_line(const std::string& message) {
+  constexpr std::size_t kWord = 60, kLine = 300;
   std::string s;
-  for (char c : message.substr(0, 300)) s += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  return message.size() > 300 ? s + "..." : s;
+  std::size_t word = 0;
+  auto close_word = [&] {
+    if (word > kWord) s += "...(" + std::to_string(word) + " characters)";
+    word = 0;
+  };
+  for (char c : message) {
+    if (c == ' ') {
+      close_word();
+      s += ' ';
+    } else if (++word <= kWord) {
+      s += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    }
+  }
+  close_word();
+  return s.size() > kLine ? s.substr(0, kLine) + "..." : s;
 }
 
 std::string invalid_message(const InvalidInput& e, const CLI::App* app) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::mc {
@@ -10,6 +11,7 @@ ReadoutData sample_deep_features(const DeepSample& s, std::mt19937_64& rng) {
   std::vector<Eigen::MatrixXd> W;
   Eigen::Index k_in = s.d;
   for (const auto& layer : s.layers) {
+    throw_if_interrupted();  // an orthogonal or file-given layer can take a while to draw
     W.push_back(sample_weights(layer.weights, layer.width, k_in, rng));
     k_in = layer.width;
   }
@@ -32,6 +34,7 @@ ReadoutData sample_deep_features(const DeepSample& s, std::mt19937_64& rng) {
   auto features_single = [&](const Eigen::MatrixXd& X) {
     Eigen::MatrixXf H = X.cast<float>();
     for (size_t l = 0; l < W.size(); ++l) {
+      throw_if_interrupted();  // one GEMM per layer
       Eigen::MatrixXf next = H * W_single[l].transpose();
       apply_activation(s.layers[l].sigma, next);
       H = std::move(next);
@@ -42,6 +45,7 @@ ReadoutData sample_deep_features(const DeepSample& s, std::mt19937_64& rng) {
     if (s.single_precision) return features_single(X);
     Eigen::MatrixXd H = X;
     for (size_t l = 0; l < W.size(); ++l) {
+      throw_if_interrupted();
       Eigen::MatrixXd next = H * W[l].transpose();
       apply_activation(s.layers[l].sigma, next);
       H = std::move(next);

@@ -6,10 +6,19 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/montecarlo/ridge.hpp"
 
 namespace rmtsolve::mc {
 namespace {
+
+// Ends L-BFGS at the next iteration once a stop was requested; the fit then throws Interrupted.
+class StopOnInterrupt final : public ceres::IterationCallback {
+ public:
+  ceres::CallbackReturnType operator()(const ceres::IterationSummary&) override {
+    return interrupted() ? ceres::SOLVER_ABORT : ceres::SOLVER_CONTINUE;
+  }
+};
 
 class LogisticObjective final : public ceres::FirstOrderFunction {
  public:
@@ -47,8 +56,11 @@ Eigen::VectorXd fit_logistic(const Eigen::MatrixXd& F, const Eigen::VectorXd& y,
   options.function_tolerance = 1e-16;
   options.parameter_tolerance = 1e-14;
   options.logging_type = ceres::SILENT;
+  StopOnInterrupt stop;
+  options.callbacks.push_back(&stop);
   ceres::GradientProblemSolver::Summary summary;
   ceres::Solve(options, problem, w.data(), &summary);
+  throw_if_interrupted();
   if (!summary.IsSolutionUsable() || summary.termination_type == ceres::NO_CONVERGENCE)
     throw std::runtime_error("logistic readout: L-BFGS did not converge: " + summary.message);
   return w;
@@ -60,6 +72,7 @@ Eigen::VectorXd fit_hinge(const Eigen::MatrixXd& F, const Eigen::VectorXd& y, do
   const Eigen::VectorXd Q = F.rowwise().squaredNorm() / lambda;
   constexpr double kTolerance = 1e-9;
   for (int pass = 0; pass < 100000; ++pass) {
+    throw_if_interrupted();
     double worst = 0.0;
     for (Eigen::Index i = 0; i < n; ++i) {
       const double G = y[i] * F.row(i).dot(w) - 1.0;  // ∂(dual objective)/∂α_i, sign-flipped

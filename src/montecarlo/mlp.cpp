@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::mc {
@@ -180,7 +181,10 @@ MlpTrainer::MlpTrainer(Mlp initial, Eigen::MatrixXd X, Eigen::VectorXd y, Traini
 void MlpTrainer::train_to(long target) {
   if (target < step_)
     throw InvalidInput("step", "cannot train back from step " + std::to_string(step_) + " to " + std::to_string(target));
-  while (step_ < target) step_once();
+  while (step_ < target) {
+    throw_if_interrupted();  // one step of a wide network can take seconds; a run, hours
+    step_once();
+  }
 }
 
 void MlpTrainer::step_once() {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "rmtsolve/error.hpp"
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::mc {
@@ -43,9 +44,11 @@ ReadoutData sample_one_step_network(const OneStepSample& s, std::mt19937_64& rng
   if (s.n0 > 0 && s.eta != 0.0) {
     const Eigen::MatrixXd X0 = gaussian_matrix(s.n0, s.d, rng);
     const Eigen::VectorXd y0 = teacher.labels(X0, rng);
+    throw_if_interrupted();  // the step is two n0 × d × p products: seconds at d in the thousands
     Eigen::MatrixXd slope = X0 * W.transpose();  // n0 × p pre-activations, then σ′ in place
     const Eigen::VectorXd residual = y0 - activation_with_slope(s.sigma, slope).rowwise().mean();  // f0 = (1/p) Σ_i σ(w_i·x)
     slope.array().colwise() *= residual.array();
+    throw_if_interrupted();
     W.noalias() += (s.eta / s.n0) * slope.transpose() * X0;
   }
   return draw_readout_data(scaled_features(s.sigma, W, 0.0, nullptr, s.single_precision), teacher, s.d, s.n, s.n_test, rng);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rmtsolve/interrupt.hpp"
 #include "rmtsolve/montecarlo/estimators.hpp"
 #include "rmtsolve/montecarlo/ridge.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
@@ -41,10 +42,12 @@ ReadoutData draw_readout_data(const FeatureMap& features, const Teacher& teacher
   ReadoutData data;
   const Eigen::MatrixXd X = inputs(n);
   data.y = teacher.labels(X, rng);
+  throw_if_interrupted();
   data.F = features(X);
   // The test set in blocks (bounded temporaries for the inputs), stacked.
   data.y_test.resize(n_test);
   for (Eigen::Index done = 0; done < n_test; done += kTestBlock) {
+    throw_if_interrupted();
     const Eigen::Index rows = std::min<Eigen::Index>(kTestBlock, n_test - done);
     const Eigen::MatrixXd Xt = inputs(rows);
     data.y_test.segment(done, rows) = teacher.labels(Xt, rng);
@@ -74,11 +77,13 @@ ReadoutErrors errors_of(const ReadoutData& data, Loss loss, const Eigen::VectorX
 
 ReadoutErrors evaluate_readout(const ReadoutData& data, const Estimator& estimator) {
   const Eigen::VectorXd a = fit_readout(estimator.loss, data.F, data.y, estimator.lambda);
+  throw_if_interrupted();
   return errors_of(data, estimator.loss, data.F * a, data.F_test * a);
 }
 
 std::vector<ReadoutErrors> evaluate_ridge_grid(const ReadoutData& data, const std::vector<double>& lambdas) {
   const Eigen::MatrixXd A = ridge_readouts(data.F, data.y, lambdas);
+  throw_if_interrupted();
   const Eigen::MatrixXd fitted = data.F * A, predicted = data.F_test * A;
   std::vector<ReadoutErrors> out;
   for (Eigen::Index j = 0; j < A.cols(); ++j) out.push_back(errors_of(data, Loss::kSquare, fitted.col(j), predicted.col(j)));

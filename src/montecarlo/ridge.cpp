@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <lapacke.h>
 
+#include "rmtsolve/interrupt.hpp"
+
 #include <stdexcept>
 #include <vector>
 
@@ -17,6 +19,7 @@ Eigen::VectorXd gram_solve(const Eigen::MatrixXd& A, bool transpose, double lamb
   Eigen::MatrixXd G = Eigen::MatrixXd::Identity(k, k) * lambda;
   cblas_dsyrk(CblasColMajor, CblasLower, transpose ? CblasTrans : CblasNoTrans, k, transpose ? rows : cols, 1.0,
               A.data(), rows, 1.0, G.data(), k);
+  throw_if_interrupted();
   if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', k, G.data(), k) != 0)
     throw std::runtime_error("ridge: Cholesky of the Gram matrix failed");
   LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', k, 1, G.data(), k, b.data(), k);
@@ -26,6 +29,7 @@ Eigen::VectorXd gram_solve(const Eigen::MatrixXd& A, bool transpose, double lamb
 }  // namespace
 
 Eigen::VectorXd ridge_readout(const Eigen::MatrixXd& F, const Eigen::VectorXd& y, double lambda) {
+  throw_if_interrupted();
   if (lambda == 0.0) return F.completeOrthogonalDecomposition().solve(y);
   if (F.cols() <= F.rows()) return gram_solve(F, true, lambda, F.transpose() * y);
   return F.transpose() * gram_solve(F, false, lambda, y);
@@ -44,6 +48,7 @@ Eigen::MatrixXd ridge_readouts(const Eigen::MatrixXd& F, const Eigen::VectorXd& 
   for (Eigen::Index j = 0; j < count; ++j) {
     const double lambda = lambdas[static_cast<size_t>(j)];
     if (lambda == 0.0) continue;  // below, by the complete orthogonal decomposition
+    throw_if_interrupted();
     G.triangularView<Eigen::StrictlyUpper>() = G.transpose();
     G.diagonal() = diagonal.array() + lambda;
     if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', k, G.data(), k) != 0)
