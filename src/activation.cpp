@@ -102,6 +102,13 @@ double hermite_he(int k, double x) {
   return h1;
 }
 
+ActivationKey activation_key(const Activation& a) {
+  ActivationKey k{a.name, {}};
+  const std::array<double, 5> at{-1.7, -0.45, 0.3, 0.85, 2.2};  // not 0 or ±1, where look-alikes agree
+  for (size_t i = 0; i < at.size(); ++i) k.samples[i] = a.f(at[i]);
+  return k;
+}
+
 std::vector<std::string> activation_names() {
   return {"linear", "tanh", "erf",       "relu",  "sign", "sigmoid",          "softplus",
           "gelu",   "sin",  "cos", "quadratic", "cubic", "hermite:c0,c1,...", "expr:FORMULA_IN_x"};

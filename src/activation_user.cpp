@@ -99,7 +99,7 @@ void complete_user_activation(Activation& a, const std::string& parameter) {
 }
 
 Activation expression_activation(const std::string& spec, const std::string& parameter) {
-  // expr:FORMULA[;d=FORMULA][;kinks=a:b:...]
+  // expr:FORMULA[;d=FORMULA][;kinks=a:b:...][;smooth]
   const auto parts = split(spec.substr(5), ';');
   if (parts.empty() || parts[0].empty()) throw InvalidInput(parameter, "expr: needs a formula in x, e.g. expr:tanh(x)+0.1*x");
   Activation a;
@@ -109,6 +109,7 @@ Activation expression_activation(const std::string& spec, const std::string& par
   // A cut at a smooth point costs a few evaluations; a kink at 0 (max, abs, x > 0 ? … : …) not cut
   // costs accuracy (1e-8 instead of 1e-10), so 0 is always a cut.
   a.kinks = {0.0};
+  bool smooth = false, kinked = false;
   for (size_t i = 1; i < parts.size(); ++i) {
     if (parts[i].rfind("d=", 0) == 0) {
       auto df = std::make_shared<Formula>(parts[i].substr(2), parameter);
@@ -120,10 +121,16 @@ Activation expression_activation(const std::string& spec, const std::string& par
         if (k.empty() || *end != '\0' || !std::isfinite(v)) throw InvalidInput(parameter, "kinks: '" + k + "' is not a number");
         if (v != 0.0) a.kinks.push_back(v);
       }
+      kinked = true;
+    } else if (parts[i] == "smooth") {
+      smooth = true;
     } else {
-      throw InvalidInput(parameter, "expr: unknown option '" + parts[i] + "' (known: d=FORMULA, kinks=a:b)");
+      throw InvalidInput(parameter, "expr: unknown option '" + parts[i] + "' (known: d=FORMULA, kinks=a:b, smooth)");
     }
   }
+  if (smooth && kinked) throw InvalidInput(parameter, "expr: 'smooth' and 'kinks=' contradict each other");
+  // The user's word that σ is analytic: no cut at 0, and the kernel model's numerical dual accepts it.
+  if (smooth) a.kinks.clear();
   complete_user_activation(a, parameter);
   return a;
 }

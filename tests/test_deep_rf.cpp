@@ -66,7 +66,7 @@ TEST(DeepRf, DepthOneIsRandomFeatures) {
     ASSERT_TRUE(r.summary.converged) << r.summary.brief();
     EXPECT_NEAR(r.test_error, expected, 1e-9);
   }
-  rf_ridge::Spec rf{"erf", "hermite:0,1,0.4", 1.3, 0.7, 0.02, 0.1};
+  rf_ridge::Spec rf{make_activation("erf"), make_activation("hermite:0,1,0.4"), 1.3, 0.7, 0.02, 0.1};
   auto s = spec("0.7", "erf", 1.3, 0.02, 0.1);
   s.target = rf.target;
   EXPECT_NEAR(deep_rf::solve(s, {}).test_error, rf_ridge::solve(rf).test_error, 1e-9);
@@ -184,7 +184,7 @@ TEST(DeepRf, NonOddCorrectionReproducesReferenceTable) {
 TEST(DeepRf, TeacherNetworkIsALinearTeacherPlusNoise) {
   // docs/theory/deep.md §3.7: a sign random-features teacher is a linear teacher with F² = 2/π, τ² = 1 − 2/π.
   auto s = spec("1", "tanh", 1.0, 0.1, 0.0);
-  s.target = "sign";
+  s.target = make_activation("sign");
   s.teacher_width = 2.0;
   const auto t = deep_rf::teacher_moments(s);
   EXPECT_NEAR(t.linear2, 2.0 / M_PI, 1e-10);

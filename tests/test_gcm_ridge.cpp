@@ -111,7 +111,7 @@ TEST(GcmRidge, AgreesWithRandomFeaturesTheoryAtLargeP) {
   const Problem pr = Problem::from_covariances(c);
   for (double alpha : {0.5, 1.0, 3.0}) {
     rf_ridge::Spec s;
-    s.activation = "tanh";
+    s.activation = make_activation("tanh");
     s.alpha = alpha;
     s.beta = double(p) / d;
     s.lambda = 0.05;

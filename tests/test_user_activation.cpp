@@ -65,9 +65,9 @@ TEST(UserActivation, RegisteredFunctionIsFoundByName) {
   rf_ridge::Spec s;
   s.alpha = 1.5;
   s.beta = 2.0;
-  s.activation = "tanh";
+  s.activation = make_activation("tanh");
   const double builtin = rf_ridge::solve(s, {}).test_error;
-  s.activation = "user:mytanh";
+  s.activation = make_activation("user:mytanh");
   EXPECT_NEAR(rf_ridge::solve(s, {}).test_error, builtin, 1e-9 * builtin);
   unregister_activations("user:");
   EXPECT_THROW(make_activation("user:mytanh"), InvalidInput);

@@ -197,7 +197,7 @@ class GcmModel final : public Model {
       mc::DeepSample sample;
       sample.d = o.d;
       for (const auto& l : spec.layers)
-        sample.layers.push_back({make_activation(l.activation, "activations"), l.weights, size_from_ratio(l.width, o.d, "features")});
+        sample.layers.push_back({l.activation, l.weights, size_from_ratio(l.width, o.d, "features")});
       sample.link = make_activation(teacher == Teacher::kLinear ? "linear" : "sign", "teacher");
       sample.noise = teacher == Teacher::kSign ? 0.0 : noise;
       sample.noise_inside = teacher == Teacher::kProbit;

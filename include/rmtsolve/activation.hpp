@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -43,10 +44,11 @@ struct Activation {
 /// (probabilists' Hermite polynomials).  Throws InvalidInput naming `parameter` otherwise.
 Activation make_activation(const std::string& spec, const std::string& parameter = "activation");
 
-/// "expr:FORMULA[;d=FORMULA][;kinks=a:b:...]": σ given as a formula in x (muparser syntax: + - * /
-/// ^, sin cos tan tanh exp log sqrt abs min max sign, `x > 0 ? x : 0`, constants _pi _e).
+/// "expr:FORMULA[;d=FORMULA][;kinks=a:b:...][;smooth]": σ given as a formula in x (muparser syntax:
+/// + - * / ^, sin cos tan tanh exp log sqrt abs min max sign, `x > 0 ? x : 0`, constants _pi _e).
 /// σ′ is the `d=` formula if given, else Boost's sixth-order central difference of σ; `kinks`
-/// are points other than 0 where σ or σ′ jumps (0 is always a cut).  Refused with InvalidInput naming
+/// are points other than 0 where σ or σ′ jumps (0 is always a cut, unless `smooth` declares σ
+/// analytic: then there is no cut, and the kernel model can build σ's dual numerically).  Refused with InvalidInput naming
 /// `parameter` when the formula does not parse or σ is not finite on [−12, 12].  Gaussian
 /// expectations then take the adaptive-quadrature route of the built-ins without a closed form
 /// (tanh, softplus), with the same accuracy.  make_activation accepts this form.
@@ -62,6 +64,17 @@ void unregister_activations(const std::string& prefix);
 std::optional<Activation> registered_activation(const std::string& name);
 /// Checks σ (finite on [−12, 12]), measures oddness and supplies a numerical σ′ where none is given.
 void complete_user_activation(Activation& a, const std::string& parameter);
+
+/// What a per-thread cache of tabulated moments compares instead of re-parsing a name: the name and
+/// σ at a few fixed points, so that two activations built under one name with different σ (a
+/// Python function re-registered under its old name, a hand-built Activation) never share an entry.
+struct ActivationKey {
+  std::string name;
+  std::array<double, 5> samples{};
+  bool operator==(const ActivationKey& o) const { return name == o.name && samples == o.samples; }
+  bool operator!=(const ActivationKey& o) const { return !(*this == o); }
+};
+ActivationKey activation_key(const Activation& a);
 
 /// Probabilists' Hermite polynomial He_k(x) (three-term recurrence).
 double hermite_he(int k, double x);
