@@ -137,7 +137,8 @@ bool parse_size_and_seed(const std::string& text, const std::string& tag, int& d
 std::string simulation_key(const Model& model, const Point& point, const SimulationOptions& options,
                            const std::string& varying = "lambda");
 
-/// All models, by name ("rf", "gcm", …).
+/// All models, by name ("rf", "gcm", …).  Defined by the registry (src/registry.cpp), the only
+/// file of the library that includes every equations/<model>/ header.
 const std::vector<std::unique_ptr<Model>>& models();
 /// Throws InvalidInput("model", …) listing the known names.
 const Model& find_model(const std::string& name);
