@@ -14,8 +14,8 @@
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
 #include "equations/srf_glm/srf_glm.hpp"
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/core/error.hpp"
 
 using namespace rmtsolve;
 

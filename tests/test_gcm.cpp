@@ -9,13 +9,13 @@
 
 #include "equations/gcm/gcm.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gauss_hermite.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 using namespace rmtsolve;
 using gcm::Teacher;

@@ -4,8 +4,8 @@
 
 #include "equations/krr/krr.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/model/model.hpp"
 
 using namespace rmtsolve;
 

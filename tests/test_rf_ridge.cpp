@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "equations/rf_ridge/rf_ridge.hpp"
-#include "rmtsolve/chain.hpp"
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/theory/chain.hpp"
+#include "rmtsolve/core/error.hpp"
 
 using namespace rmtsolve;
 

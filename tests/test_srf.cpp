@@ -4,11 +4,11 @@
 
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/model.hpp"
-#include "rmtsolve/ridge_equivalent.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/model/model.hpp"
+#include "rmtsolve/theory/ridge_equivalent.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 using namespace rmtsolve;

@@ -14,9 +14,9 @@
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
 #include "equations/srf_glm/srf_glm.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/model/model.hpp"
 
 using namespace rmtsolve;
 using boost::math::constants::pi;

@@ -6,9 +6,9 @@
 
 #include "cli_run.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 
 using namespace rmtsolve;
 

@@ -3,14 +3,14 @@
 #include <cmath>
 #include <sstream>
 
-#include "rmtsolve/matrix_checks.hpp"
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/chain.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/ridge_equivalent.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/numerics/matrix_checks.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/theory/chain.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/theory/ridge_equivalent.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::deep_rf {
 namespace {

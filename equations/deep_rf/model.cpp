@@ -4,12 +4,12 @@
 #include <filesystem>
 
 #include "deep_rf.hpp"
-#include "rmtsolve/matrix_checks.hpp"
-#include "rmtsolve/memory.hpp"
-#include "rmtsolve/cache.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/numerics/matrix_checks.hpp"
+#include "rmtsolve/montecarlo/memory.hpp"
+#include "rmtsolve/core/cache.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/deep_features.hpp"
 #include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 

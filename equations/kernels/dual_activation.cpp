@@ -10,9 +10,9 @@
 #include <limits>
 #include <sstream>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/grid.hpp"
-#include "rmtsolve/gauss_hermite.hpp"  // the rule type, and exact rules for polynomials
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/grid.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"  // the rule type, and exact rules for polynomials
 
 namespace rmtsolve::kernels {
 namespace {

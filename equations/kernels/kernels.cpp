@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 
 namespace rmtsolve::kernels {
 namespace {

@@ -3,8 +3,8 @@
 
 #include "empirical.hpp"
 #include "kernels.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
 
 namespace rmtsolve::kernels {

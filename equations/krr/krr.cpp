@@ -3,10 +3,10 @@
 #include <chrono>
 #include <cmath>
 
-#include "rmtsolve/chain.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/theory/chain.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::krr {
 namespace {

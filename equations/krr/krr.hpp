@@ -3,7 +3,7 @@
 #include <string>
 
 #include "equations/kernels/kernels.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::krr {
 

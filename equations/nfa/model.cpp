@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "nfa.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/interrupt.hpp"
 #include "rmtsolve/montecarlo/feature_learning.hpp"
 #include "rmtsolve/montecarlo/readout.hpp"
 #include "rmtsolve/montecarlo/run_cache.hpp"

@@ -2,9 +2,9 @@
 #include <cmath>
 
 #include "rf_ridge.hpp"
-#include "rmtsolve/memory.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/memory.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
 #include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "rmtsolve/chain.hpp"
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/theory/chain.hpp"
+#include "rmtsolve/core/error.hpp"
 
 namespace rmtsolve::rf_ridge {
 

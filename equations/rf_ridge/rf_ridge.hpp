@@ -2,9 +2,9 @@
 #include <memory>
 #include <string>
 
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::rf_ridge {
 

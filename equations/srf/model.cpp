@@ -2,10 +2,10 @@
 #include <cstdio>
 #include <map>
 
-#include "rmtsolve/memory.hpp"
-#include "rmtsolve/cache.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/memory.hpp"
+#include "rmtsolve/core/cache.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
 #include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 #include "srf.hpp"

@@ -2,13 +2,13 @@
 
 #include <cmath>
 
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/fixed_point.hpp"
-#include "rmtsolve/gauss_hermite.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/fixed_point.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::srf {
 namespace {

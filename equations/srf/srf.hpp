@@ -4,9 +4,9 @@
 #include <random>
 #include <string>
 
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/spiked_features.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/theory/spiked_features.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve {
 class Model;

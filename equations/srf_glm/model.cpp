@@ -1,9 +1,9 @@
 #include <map>
 #include <cmath>
 
-#include "rmtsolve/cache.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/cache.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
 #include "srf_glm.hpp"
 

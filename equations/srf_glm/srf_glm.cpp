@@ -7,10 +7,10 @@
 #include <cmath>
 #include <memory>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/fixed_point.hpp"
-#include "rmtsolve/gauss_hermite.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/fixed_point.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 
 namespace rmtsolve::srf_glm {
 namespace {

@@ -4,10 +4,10 @@
 #include <string>
 
 #include "equations/gcm/gcm.hpp"
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/loss.hpp"
-#include "rmtsolve/spiked_features.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/numerics/loss.hpp"
+#include "rmtsolve/theory/spiked_features.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve {
 class Model;

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::mc {

@@ -2,7 +2,7 @@
 #include <Eigen/Dense>
 #include <random>
 
-#include "rmtsolve/activation.hpp"
+#include "rmtsolve/numerics/activation.hpp"
 
 namespace rmtsolve::mc {
 
