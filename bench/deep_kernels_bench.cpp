@@ -24,7 +24,7 @@ namespace {
 void BM_DeepDrawnNotebook(benchmark::State& state) {
   deep_rf::Spec spec;
   spec.layers = deep_rf::parse_layers("4,4", "tanh", "gaussian");
-  spec.target = "sign";
+  spec.target = make_activation("sign");
   spec.teacher_width = 2.0;
   spec.lambda = 1e-3;
   spec.method = deep_rf::Method::kDrawn;

@@ -14,10 +14,10 @@
 #include <random>
 #include <string>
 
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 using namespace rmtsolve;
 using bench::covariance_files;

@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "rmtsolve/matrix_io.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::bench {

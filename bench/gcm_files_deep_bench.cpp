@@ -12,10 +12,10 @@
 
 #include "gcm_files.hpp"
 #include "equations/deep_rf/deep_rf.hpp"
-#include "rmtsolve/matrix_checks.hpp"
-#include "rmtsolve/matrix_io.hpp"
+#include "rmtsolve/numerics/matrix_checks.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 extern "C" {
 void openblas_set_num_threads(int);

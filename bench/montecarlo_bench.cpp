@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "rmtsolve/activation.hpp"
+#include "rmtsolve/numerics/activation.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
 #include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"

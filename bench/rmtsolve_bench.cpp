@@ -18,12 +18,12 @@
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
-#include "rmtsolve/blas_kernel.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/blas_kernel.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/mlp.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 using namespace rmtsolve;
 

@@ -12,14 +12,14 @@
 
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/kernels/predict.hpp"
-#include "rmtsolve/blas_kernel.hpp"
-#include "rmtsolve/interrupt.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/grid.hpp"
-#include "rmtsolve/provenance.hpp"
-#include "rmtsolve/options.hpp"
-#include "rmtsolve/suite.hpp"
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/core/blas_kernel.hpp"
+#include "rmtsolve/core/interrupt.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/grid.hpp"
+#include "rmtsolve/io/provenance.hpp"
+#include "rmtsolve/engine/options.hpp"
+#include "rmtsolve/engine/suite.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 namespace py = pybind11;
 using namespace rmtsolve;
@@ -124,7 +124,7 @@ SweepSpec sweep_spec(const Model& model, const py::dict& params) {
   return spec;
 }
 
-// The same ranges as the CLI flags and config files (rmtsolve/options.hpp).
+// The same ranges as the CLI flags and config files (rmtsolve/engine/options.hpp).
 SolverOptions solver_options(const py::handle& solver) {
   if (solver.is_none()) return {};
   if (!py::isinstance<py::dict>(solver)) throw py::type_error("solver: must be a dict of solver options, got " + type_name(solver));

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.hpp"
-#include "rmtsolve/blas_kernel.hpp"
+#include "rmtsolve/core/blas_kernel.hpp"
 
 using namespace rmtsolve;
 using rmtsolve_test::run_cli;

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "rmtsolve/matrix_io.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
 
 #include "cli_run.hpp"
 

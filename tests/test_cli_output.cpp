@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 namespace {
 

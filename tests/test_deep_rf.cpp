@@ -7,12 +7,12 @@
 #include "equations/deep_rf/deep_rf.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/montecarlo/weights.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/model/model.hpp"
 
 using namespace rmtsolve;
 using deep_rf::Method;
@@ -67,7 +67,7 @@ TEST(DeepRf, DepthOneIsRandomFeatures) {
     ASSERT_TRUE(r.summary.converged) << r.summary.brief();
     EXPECT_NEAR(r.test_error, expected, 1e-9);
   }
-  rf_ridge::Spec rf{"erf", "hermite:0,1,0.4", 1.3, 0.7, 0.02, 0.1};
+  rf_ridge::Spec rf{make_activation("erf"), make_activation("hermite:0,1,0.4"), 1.3, 0.7, 0.02, 0.1};
   auto s = spec("0.7", "erf", 1.3, 0.02, 0.1);
   s.target = rf.target;
   EXPECT_NEAR(deep_rf::solve(s, {}).test_error, rf_ridge::solve(rf).test_error, 1e-9);
@@ -202,7 +202,7 @@ TEST(DeepRf, NonOddCorrectionReproducesReferenceTable) {
 TEST(DeepRf, TeacherNetworkIsALinearTeacherPlusNoise) {
   // docs/theory/deep.md §3.7: a sign random-features teacher is a linear teacher with F² = 2/π, τ² = 1 − 2/π.
   auto s = spec("1", "tanh", 1.0, 0.1, 0.0);
-  s.target = "sign";
+  s.target = make_activation("sign");
   s.teacher_width = 2.0;
   const auto t = deep_rf::teacher_moments(s);
   EXPECT_NEAR(t.linear2, 2.0 / M_PI, 1e-10);

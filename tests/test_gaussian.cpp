@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 
 using namespace rmtsolve;
 

@@ -9,15 +9,15 @@
 
 #include "equations/gcm/gcm.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gauss_hermite.hpp"
-#include "rmtsolve/matrix_checks.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"
+#include "rmtsolve/numerics/matrix_checks.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/spectral.hpp"
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 using namespace rmtsolve;
 using gcm::Teacher;

@@ -5,10 +5,10 @@
 
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 using namespace rmtsolve;
 using gcm_ridge::Method;
@@ -111,7 +111,7 @@ TEST(GcmRidge, AgreesWithRandomFeaturesTheoryAtLargeP) {
   const Problem pr = Problem::from_covariances(c);
   for (double alpha : {0.5, 1.0, 3.0}) {
     rf_ridge::Spec s;
-    s.activation = "tanh";
+    s.activation = make_activation("tanh");
     s.alpha = alpha;
     s.beta = double(p) / d;
     s.lambda = 0.05;

@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "cli_run.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/interrupt.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/options.hpp"
-#include "rmtsolve/output_file.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/interrupt.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/engine/options.hpp"
+#include "rmtsolve/io/output_file.hpp"
 
 namespace fs = std::filesystem;
 using rmtsolve_test::CliRun;

@@ -10,9 +10,9 @@
 #include "equations/kernels/empirical.hpp"
 #include "equations/kernels/kernels.hpp"
 #include "equations/kernels/predict.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
 

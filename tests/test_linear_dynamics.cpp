@@ -15,7 +15,7 @@
 #include <sstream>
 
 #include "equations/linear_dynamics/linear_dynamics.hpp"
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 
 using namespace rmtsolve;
 using namespace rmtsolve::linear_dynamics;

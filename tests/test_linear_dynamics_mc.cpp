@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "rmtsolve/model.hpp"
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/model/model.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 using namespace rmtsolve;
 

@@ -10,8 +10,8 @@
 #include <random>
 #include <string>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/matrix_io.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
 
 using namespace rmtsolve;
 namespace fs = std::filesystem;

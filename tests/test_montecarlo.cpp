@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "equations/rf_ridge/rf_ridge.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
 #include "rmtsolve/montecarlo/ridge.hpp"

@@ -10,7 +10,7 @@
 #include <tuple>
 
 #include "equations/nfa/nfa.hpp"
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 #include "rmtsolve/montecarlo/feature_learning.hpp"
 #include "rmtsolve/montecarlo/mlp.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"

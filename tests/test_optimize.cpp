@@ -10,10 +10,10 @@
 #include <iostream>
 #include <limits>
 
-#include "rmtsolve/optimize.hpp"
-#include "rmtsolve/point_search.hpp"
-#include "rmtsolve/reach.hpp"
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/engine/optimize.hpp"
+#include "rmtsolve/engine/point_search.hpp"
+#include "rmtsolve/engine/reach.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 using namespace rmtsolve;
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <random>
 
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/model/model.hpp"
 
 using namespace rmtsolve;
 

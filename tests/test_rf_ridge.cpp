@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "equations/rf_ridge/rf_ridge.hpp"
-#include "rmtsolve/chain.hpp"
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/theory/chain.hpp"
+#include "rmtsolve/core/error.hpp"
 
 using namespace rmtsolve;
 
@@ -24,8 +24,8 @@ const MeiMontanariRow kMeiMontanari[] = {
 
 rf_ridge::Spec tanh_spec(double beta, double alpha, double lambda) {
   rf_ridge::Spec s;
-  s.activation = "tanh";
-  s.target = "linear";
+  s.activation = make_activation("tanh");
+  s.target = make_activation("linear");
   s.beta = beta;
   s.alpha = alpha;
   s.lambda = lambda;
@@ -47,7 +47,7 @@ TEST(RfRidge, MeiMontanariTable) {
 TEST(RfRidge, LargeRidgeGivesLabelVariance) {
   // λ → ∞: â → 0, so both errors tend to E y² = F1² + F*² + μ0*² + Δ.
   rf_ridge::Spec s = tanh_spec(1.5, 2.0, 1e10);
-  s.target = "hermite:0.3,1,0.5";  // E y² = 0.09 + 1 + 0.5
+  s.target = make_activation("hermite:0.3,1,0.5");  // E y² = 0.09 + 1 + 0.5
   const auto r = rf_ridge::solve(s);
   ASSERT_TRUE(r.summary.converged);
   EXPECT_NEAR(r.test_error, 0.09 + 1.0 + 0.5 + 0.25, 1e-6);
@@ -58,7 +58,7 @@ TEST(RfRidge, LinearStudentUnderParameterisedIsLeastSquares) {
   // σ(x) = x with p ≥ d spans x exactly; with n > d ridgeless ridge is OLS on x:
   // E_test = Δ α/(α−1) + Δ·0 … = Δ·α/(α−1) (docs/theory/deep.md §3.2), E_train = Δ(1 − 1/α).
   rf_ridge::Spec s;
-  s.activation = "linear";
+  s.activation = make_activation("linear");
   s.beta = 2.0;
   s.noise = 0.25;
   for (double alpha : {3.0, 6.0}) {
@@ -76,7 +76,7 @@ TEST(RfRidge, NonlinearTargetPartActsAsNoise) {
   // Mei–Montanari: the excess risk depends on F*² and Δ only through τ² = Δ + F*².
   rf_ridge::Spec a = tanh_spec(2.0, 1.3, 0.02);
   a.noise = 0.1;
-  a.target = "hermite:0,1,0.3";  // F*² = 0.3²·2! = 0.18
+  a.target = make_activation("hermite:0,1,0.3");  // F*² = 0.3²·2! = 0.18
   rf_ridge::Spec b = tanh_spec(2.0, 1.3, 0.02);
   b.noise = 0.28;
   const auto ra = rf_ridge::solve(a), rb = rf_ridge::solve(b);
@@ -143,14 +143,14 @@ TEST(RfRidge, RejectsBadInput) {
   s = tanh_spec(1.0, 1.0, std::nan(""));
   EXPECT_THROW(rf_ridge::solve(s), InvalidInput);
   s = tanh_spec(1.0, 1.0, 0.1);
-  s.activation = "swish";
-  try {
+  try {  // refused where the text becomes an activation, naming the flag
+    s.activation = make_activation("swish", "activation");
     rf_ridge::solve(s);
     FAIL();
   } catch (const InvalidInput& e) {
     EXPECT_EQ(e.parameter(), "activation");
     EXPECT_NE(std::string(e.what()).find("swish"), std::string::npos);
   }
-  s.activation = "quadratic";  // κ1 = 0: the linearised features carry no signal
+  s.activation = make_activation("quadratic");  // κ1 = 0: the linearised features carry no signal
   EXPECT_THROW(rf_ridge::solve(s), InvalidInput);
 }

@@ -7,9 +7,9 @@
 #include <limits>
 #include <string>
 
-#include "rmtsolve/fixed_point.hpp"
-#include "rmtsolve/root.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/numerics/fixed_point.hpp"
+#include "rmtsolve/numerics/root.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 using namespace rmtsolve;
 

@@ -4,11 +4,11 @@
 
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/model.hpp"
-#include "rmtsolve/ridge_equivalent.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/model/model.hpp"
+#include "rmtsolve/theory/ridge_equivalent.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 using namespace rmtsolve;
@@ -18,8 +18,8 @@ namespace {
 srf::Spec spec(const std::string& act, const std::string& target, double alpha0, double eta, double alpha, double beta,
                double lambda, double noise = 0.0) {
   srf::Spec s;
-  s.activation = act;
-  s.target = target;
+  s.activation = make_activation(act);
+  s.target = make_activation(target);
   s.alpha0 = alpha0;
   s.eta = eta;
   s.alpha = alpha;
@@ -50,7 +50,7 @@ TEST(Srf, NoStepEqualsRfRidgeForOtherActivationsAndTargets) {
     for (const char* target : {"tanh", "hermite:0.3,1,0.4"}) {
       const auto s = spec(act, target, 3.0, 0.0, 1.7, 1.3, 0.05, 0.1);
       const auto r = srf::solve(s, {});
-      rf_ridge::Spec rf{act, target, s.alpha, s.beta, s.lambda, s.noise};
+      rf_ridge::Spec rf{make_activation(act), make_activation(target), s.alpha, s.beta, s.lambda, s.noise};
       const auto ref = rf_ridge::solve(rf);
       ASSERT_TRUE(r.summary.converged && ref.summary.converged);
       EXPECT_NEAR(r.test_error, ref.test_error, 1e-9) << act << " " << target;
@@ -142,7 +142,7 @@ TEST(Srf, FullSevenVariableIterationReachesTheReducedSolversFixedPoint) {
     const auto reduced = srf::solve(c, {});
     const auto full = srf::solve_full_iteration(c, {});
     ASSERT_TRUE(reduced.summary.converged && full.summary.converged) << full.summary.brief();
-    EXPECT_NEAR(full.test_error, reduced.test_error, 1e-9 * reduced.test_error) << c.activation << "/" << c.target;
+    EXPECT_NEAR(full.test_error, reduced.test_error, 1e-9 * reduced.test_error) << c.activation.name << "/" << c.target.name;
     EXPECT_NEAR(full.train_error, reduced.train_error, 1e-9 * reduced.test_error);
     EXPECT_NEAR(full.m, reduced.m, 1e-8 * (1.0 + std::abs(reduced.m)));
     EXPECT_NEAR(full.q1, reduced.q1, 1e-8 * (1.0 + reduced.q1));

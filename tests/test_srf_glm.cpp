@@ -14,9 +14,9 @@
 #include "equations/rf_ridge/rf_ridge.hpp"
 #include "equations/srf/srf.hpp"
 #include "equations/srf_glm/srf_glm.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/model/model.hpp"
 
 using namespace rmtsolve;
 using boost::math::constants::pi;
@@ -26,7 +26,7 @@ namespace {
 srf_glm::Spec spec(Loss loss, const std::string& act, double alpha0, double eta, double alpha, double beta, double lambda) {
   srf_glm::Spec s;
   s.loss = loss;
-  s.activation = act;
+  s.activation = make_activation(act);
   s.alpha0 = alpha0;
   s.eta = eta;
   s.alpha = alpha;
@@ -75,8 +75,8 @@ TEST(SrfGlm, SquareLossIsSrfRidgeOnTheSameLabels) {
     const auto s = spec(Loss::kSquare, c.act, c.alpha0, c.eta, c.alpha, c.beta, c.lambda);
     const auto r = srf_glm::solve(s, {});
     srf::Spec ref_spec;
-    ref_spec.activation = c.act;
-    ref_spec.target = "sign";
+    ref_spec.activation = make_activation(c.act);
+    ref_spec.target = make_activation("sign");
     ref_spec.alpha0 = c.alpha0;
     ref_spec.eta = c.eta;
     ref_spec.alpha = c.alpha;
@@ -103,7 +103,7 @@ TEST(SrfGlm, NoStepSquareLossIsRandomFeaturesRidge) {
   for (const char* act : {"tanh", "relu", "erf"}) {
     const auto s = spec(Loss::kSquare, act, 2.0, 0.0, 1.7, 1.3, 0.05);
     const auto r = srf_glm::solve(s, {});
-    const auto ref = rf_ridge::solve(rf_ridge::Spec{act, "sign", s.alpha, s.beta, s.lambda, 0.0});
+    const auto ref = rf_ridge::solve(rf_ridge::Spec{make_activation(act), make_activation("sign"), s.alpha, s.beta, s.lambda, 0.0});
     ASSERT_TRUE(r.summary.converged && ref.summary.converged) << r.summary.brief();
     EXPECT_NEAR(r.test_error, ref.test_error, 1e-9) << act;
     EXPECT_NEAR(r.train_error, ref.train_error, 1e-9) << act;
@@ -242,7 +242,7 @@ TEST(SrfGlm, RejectsBadInput) {
   s.alpha = -1.0;
   EXPECT_THROW(srf_glm::solve(s, {}), InvalidInput);
   s.alpha = 1.0;
-  s.activation = "sign";  // no derivative: the step needs σ'
+  s.activation = make_activation("sign");  // no derivative: the step needs σ'
   EXPECT_THROW(srf_glm::solve(s, {}), InvalidInput);
 }
 

@@ -6,9 +6,9 @@
 
 #include "cli_run.hpp"
 #include "equations/rf_ridge/rf_ridge.hpp"
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 
 using namespace rmtsolve;
 
@@ -65,9 +65,9 @@ TEST(UserActivation, RegisteredFunctionIsFoundByName) {
   rf_ridge::Spec s;
   s.alpha = 1.5;
   s.beta = 2.0;
-  s.activation = "tanh";
+  s.activation = make_activation("tanh");
   const double builtin = rf_ridge::solve(s, {}).test_error;
-  s.activation = "user:mytanh";
+  s.activation = make_activation("user:mytanh");
   EXPECT_NEAR(rf_ridge::solve(s, {}).test_error, builtin, 1e-9 * builtin);
   unregister_activations("user:");
   EXPECT_THROW(make_activation("user:mytanh"), InvalidInput);

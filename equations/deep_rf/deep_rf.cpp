@@ -3,15 +3,15 @@
 #include <cmath>
 #include <sstream>
 
-#include "rmtsolve/matrix_checks.hpp"
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/chain.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/matrix_io.hpp"
+#include "rmtsolve/numerics/matrix_checks.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/theory/chain.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/ridge_equivalent.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/theory/ridge_equivalent.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::deep_rf {
 namespace {
@@ -57,13 +57,13 @@ Result solve_chain(const Spec& s, const TeacherMoments& t, const SolverOptions& 
     if (layer.weights.kind != mc::WeightModel::Kind::kGaussian)
       throw InvalidInput("method", "the seed-free chain needs i.i.d. Gaussian weights; use --method drawn:D:SEED for " +
                                        layer.weights.describe() + " weights");
-    const Activation sigma = make_activation(layer.activation, "activations");
+    const Activation& sigma = layer.activation;
     const rmtsolve::Linearisation lin = linearise(sigma, r);
     if (l + 1 < s.layers.size() && std::abs(lin.kappa0) > 1e-12 * std::sqrt(lin.second))
-      throw InvalidInput("method", "a non-odd activation ('" + layer.activation + "') before the last layer shifts every "
+      throw InvalidInput("method", "a non-odd activation ('" + layer.activation.name + "') before the last layer shifts every "
                                    "neuron of the next one (docs/theory/deep.md 2.3.3); the chain does not hold: use --method drawn:D:SEED");
     if (std::abs(lin.kappa1) <= 1e-12 * std::sqrt(lin.second))
-      throw InvalidInput("activations", "'" + layer.activation + "' has no linear component at this variance");
+      throw InvalidInput("activations", "'" + layer.activation.name + "' has no linear component at this variance");
     chain.layers.push_back({layer.width / previous_width, lin.kappa1 * lin.kappa1, lin.kappa_star * lin.kappa_star});
     out.layers.push_back({r, lin.kappa0, lin.kappa1, lin.kappa_star});
     previous_width = layer.width;
@@ -94,7 +94,7 @@ struct Moments {
 };
 
 void propagate_layer(const Layer& layer, const Eigen::MatrixXd& W, Linearisation mode, Moments& m, LayerReport& report) {
-  const Activation sigma = make_activation(layer.activation, "activations");
+  const Activation& sigma = layer.activation;
   const Eigen::Index k = W.rows(), k_in = W.cols(), m_cols = m.factor.cols();
   const bool plain = mode == Linearisation::kPlain;
   // P Pᵀ = W Ω̃ Wᵀ (offsets) or W (Ω̃ + μμᵀ) Wᵀ (plain, blind to the per-neuron offsets).
@@ -149,7 +149,7 @@ Result solve_drawn(const Spec& s, const DrawnNetwork& net, const SolverOptions& 
 }  // namespace
 
 TeacherMoments teacher_moments(const Spec& s) {
-  const Activation link = make_activation(s.target, "target");
+  const Activation& link = s.target;
   // Single-index: z has unit variance.  Random-features teacher y = θᵀσ*(W* x)/√k*, W* with
   // N(0, 1/d) entries: pre-activations of variance tr Σ/d, and a linear part of variance κ1*² tr Σ/d.
   const double r = s.teacher_width > 0.0 ? mean_input_variance(s) : 1.0;
@@ -204,14 +204,27 @@ Result solve(const Spec& spec, const SolverOptions& options, const DrawnNetwork*
   return solve_drawn(spec, draw_network(spec), options);
 }
 
+namespace {
+std::string pick(const std::vector<std::string>& list, size_t i, size_t layers, const char* name) {
+  if (list.size() == 1) return list[0];
+  if (list.size() != layers)
+    throw InvalidInput(name, "give one entry or one per layer (" + std::to_string(layers) + " layers)");
+  return list[i];
+}
+}  // namespace
+
+std::vector<Activation> parse_activations(const std::string& activations, size_t layers) {
+  const auto a = split(activations);
+  std::vector<Activation> out;
+  for (size_t i = 0; i < layers; ++i) out.push_back(make_activation(pick(a, i, layers, "activations"), "activations"));
+  return out;
+}
+
 std::vector<Layer> parse_layers(const std::string& widths, const std::string& activations, const std::string& weights) {
   const auto w = split(widths), a = split(activations), m = split(weights);
   if (w.empty()) throw InvalidInput("widths", "needs at least one width");
-  auto pick = [&](const std::vector<std::string>& list, size_t i, const char* name) {
-    if (list.size() == 1) return list[0];
-    if (list.size() != w.size())
-      throw InvalidInput(name, "give one entry or one per layer (" + std::to_string(w.size()) + " layers)");
-    return list[i];
+  const auto pick = [&](const std::vector<std::string>& list, size_t i, const char* name) {
+    return rmtsolve::deep_rf::pick(list, i, w.size(), name);
   };
   std::vector<Layer> layers;
   for (size_t i = 0; i < w.size(); ++i) {
@@ -223,8 +236,7 @@ std::vector<Layer> parse_layers(const std::string& widths, const std::string& ac
     } catch (const std::exception&) {
       throw InvalidInput("widths", "malformed width '" + w[i] + "'");
     }
-    l.activation = pick(a, i, "activations");
-    make_activation(l.activation, "activations");
+    l.activation = make_activation(pick(a, i, "activations"), "activations");
     const std::string kind = pick(m, i, "weights");
     if (kind == "gaussian") l.weights.kind = mc::WeightModel::Kind::kGaussian;
     else if (kind == "orthogonal") l.weights.kind = mc::WeightModel::Kind::kOrthogonal;

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "rmtsolve/numerics/activation.hpp"
 #include "rmtsolve/montecarlo/weights.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve {
 class Model;
@@ -20,7 +21,7 @@ namespace rmtsolve::deep_rf {
 ///   h_0 = x ~ N(0, Σ),  h_l = σ_l(W_l h_{l−1}) ∈ ℝ^{k_l},  features h_L/√p, ridge (convention A, docs/theory/deep.md §1.3).
 struct Layer {
   double width = 1.0;  // k_l/d
-  std::string activation = "tanh";
+  Activation activation = make_activation("tanh");
   mc::WeightModel weights;
 };
 
@@ -35,7 +36,7 @@ enum class Linearisation {
 
 struct Spec {
   std::vector<Layer> layers;
-  std::string target = "linear";  // link σ* of the teacher
+  Activation target = make_activation("linear");  // link σ* of the teacher
   double teacher_width = 0.0;     // k*/d; 0: single-index teacher σ*(⟨θ, x⟩/√tr Σ)
   Eigen::VectorXd input_spectrum; // eigenvalues of a diagonal Σ; empty: Σ = I
   double alpha = 1.0;             // n/d
@@ -81,6 +82,8 @@ Result solve(const Spec& spec, const SolverOptions& options, const DrawnNetwork*
 /// Builds the layer list from the CLI's comma lists ("2,1.5", "tanh,relu", "gaussian,file:C.npy");
 /// a single activation or weight model applies to every layer.
 std::vector<Layer> parse_layers(const std::string& widths, const std::string& activations, const std::string& weights);
+/// The activations of `layers` layers from the CLI's list (one for all, or one per layer).
+std::vector<Activation> parse_activations(const std::string& activations, size_t layers);
 
 std::unique_ptr<Model> make_model();
 

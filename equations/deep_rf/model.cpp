@@ -4,12 +4,12 @@
 #include <filesystem>
 
 #include "deep_rf.hpp"
-#include "rmtsolve/matrix_checks.hpp"
-#include "rmtsolve/memory.hpp"
-#include "rmtsolve/cache.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/numerics/matrix_checks.hpp"
+#include "rmtsolve/montecarlo/memory.hpp"
+#include "rmtsolve/core/cache.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/deep_features.hpp"
 #include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 
@@ -33,13 +33,17 @@ std::vector<Layer> layers_of(const rmtsolve::Point& pt) {
       const auto size = std::filesystem::file_size(path, ec);
       key += "\n" + std::to_string(stamp.time_since_epoch().count()) + ":" + std::to_string(size);
     }
-  return *cache.get(key, [&] { return parse_layers(w, a, m); });
+  std::vector<Layer> layers = *cache.get(key, [&] { return parse_layers(w, a, m); });
+  // Parsed afresh (cheap): a Python function re-registered under its old name must not be served stale.
+  const std::vector<Activation> acts = parse_activations(a, layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) layers[i].activation = acts[i];
+  return layers;
 }
 
 Spec spec_of(const rmtsolve::Point& pt) {
   Spec s;
   s.layers = layers_of(pt);
-  s.target = pt.str("target");
+  s.target = make_activation(pt.str("target"), "target");
   s.teacher_width = pt["teacher_width"];
   s.alpha = pt["alpha"];
   s.lambda = pt["lambda"];
@@ -107,8 +111,8 @@ class DeepModel final : public Model {
     mc::DeepSample sample;
     sample.d = o.d;
     for (const Layer& l : s.layers)
-      sample.layers.push_back({make_activation(l.activation, "activations"), l.weights, size_from_ratio(l.width, o.d, "widths")});
-    sample.link = make_activation(s.target, "target");
+      sample.layers.push_back({l.activation, l.weights, size_from_ratio(l.width, o.d, "widths")});
+    sample.link = s.target;
     sample.n = size_from_ratio(s.alpha, o.d, "alpha");
     sample.n_test = o.n_test > 0 ? o.n_test : 4000;
     sample.teacher_width = size_from_ratio(s.teacher_width, o.d, "teacher_width", 0);

@@ -4,10 +4,10 @@
 #include <boost/math/tools/roots.hpp>
 #include <cmath>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/fixed_point.hpp"
-#include "rmtsolve/gauss_hermite.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/fixed_point.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 
 namespace rmtsolve::gcm {
 namespace {

@@ -3,9 +3,9 @@
 #include <memory>
 #include <string>
 
-#include "rmtsolve/loss.hpp"
-#include "rmtsolve/ridge_equivalent.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/numerics/loss.hpp"
+#include "rmtsolve/theory/ridge_equivalent.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve {
 class Model;

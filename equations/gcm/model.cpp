@@ -3,15 +3,15 @@
 #include "equations/deep_rf/deep_rf.hpp"
 #include "equations/gcm_ridge/gcm_ridge.hpp"
 #include "gcm.hpp"
-#include "rmtsolve/cache.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/matrix_checks.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/cache.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/matrix_checks.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/deep_features.hpp"
 #include "rmtsolve/montecarlo/estimators.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::gcm {
 namespace {
@@ -188,7 +188,7 @@ class GcmModel final : public Model {
       mc::DeepSample sample;
       sample.d = o.d;
       for (const auto& l : spec.layers)
-        sample.layers.push_back({make_activation(l.activation, "activations"), l.weights, size_from_ratio(l.width, o.d, "features")});
+        sample.layers.push_back({l.activation, l.weights, size_from_ratio(l.width, o.d, "features")});
       sample.link = make_activation(teacher == Teacher::kLinear ? "linear" : "sign", "teacher");
       sample.noise = teacher == Teacher::kSign ? 0.0 : noise;
       sample.noise_inside = teacher == Teacher::kProbit;

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "rmtsolve/matrix_checks.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/fixed_point.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/numerics/matrix_checks.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/fixed_point.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::gcm_ridge {
 namespace {

@@ -2,8 +2,8 @@
 #include <Eigen/Dense>
 #include <memory>
 
-#include "rmtsolve/ridge_equivalent.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/theory/ridge_equivalent.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::gcm_ridge {
 

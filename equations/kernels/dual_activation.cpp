@@ -10,9 +10,9 @@
 #include <limits>
 #include <sstream>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/grid.hpp"
-#include "rmtsolve/gauss_hermite.hpp"  // the rule type, and exact rules for polynomials
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/grid.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"  // the rule type, and exact rules for polynomials
 
 namespace rmtsolve::kernels {
 namespace {
@@ -586,13 +586,17 @@ std::vector<std::string> dual_names() {
 DualActivation make_dual(const std::string& spec, const std::string& parameter, const NumericalDualOptions& options) {
   const size_t colon = spec.find(':');
   const std::string head = spec.substr(0, colon);
+  // Only the dual families take numbers after the colon; expr:, hermite:, python:, user: are σ's.
+  static const std::vector<std::string> numeric = {"abrelu", "leaky_relu", "arccos", "erf", "sin", "exp", "gaussian",
+                                                   "rbf", "monomial", "polynomial", "normalised_hermite"};
+  const bool numeric_family = colon != std::string::npos && std::count(numeric.begin(), numeric.end(), head) > 0;
   const std::vector<double> args =
-      colon == std::string::npos ? std::vector<double>{} : parse_number_list(spec.substr(colon + 1), parameter, spec);
+      numeric_family ? parse_number_list(spec.substr(colon + 1), parameter, spec) : std::vector<double>{};
   auto want = [&](size_t n) {
     if (args.size() != n)
       throw InvalidInput(parameter, "'" + spec + "' needs " + std::to_string(n) + " number(s) after '" + head + ":'");
   };
-  if (colon != std::string::npos && head != "hermite") {
+  if (numeric_family) {
     if (head == "abrelu") return want(2), abrelu_dual(args[0], args[1]);
     if (head == "leaky_relu") return want(1), abrelu_dual(args[0], 1.0);
     if (head == "arccos") return arccos_dual(parse_degree(args, spec, parameter));
@@ -623,12 +627,16 @@ DualActivation make_dual(const std::string& spec, const std::string& parameter, 
   try {
     phi = make_activation(spec, parameter);
   } catch (const InvalidInput&) {
-    if (head == "hermite") throw;  // its own, more precise message
+    if (head == "hermite" || head == "expr") throw;  // their own, more precise messages
     std::string names;
     for (const auto& n : dual_names()) names += (names.empty() ? "" : ", ") + n;
     throw InvalidInput(parameter, "unknown activation '" + spec + "' (known: " + names + ")");
   }
   if (phi.polynomial_degree >= 0) return hermite_dual(hermite_coefficients_of(phi)).with(spec, phi);
+  if (head == "expr" && !phi.kinks.empty())
+    throw InvalidInput(parameter, "'" + spec + "': the kernel model builds the dual of a formula numerically, which "
+                                  "needs an analytic sigma; add ';smooth' if it is one (e.g. expr:tanh(x);smooth), else "
+                                  "use a closed-form dual (relu, abs, leaky_relu:a, arccos:p, sign, erf, gelu, sin, cos, polynomials)");
   return numerical_dual(phi, options, parameter);
 }
 

@@ -6,7 +6,7 @@
 
 #include <Eigen/Dense>
 
-#include "rmtsolve/activation.hpp"
+#include "rmtsolve/numerics/activation.hpp"
 
 namespace rmtsolve::kernels {
 

@@ -5,8 +5,8 @@
 #include <thread>
 #include <vector>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/table.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/io/table.hpp"
 
 namespace rmtsolve::kernels {
 namespace {

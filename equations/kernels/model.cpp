@@ -3,9 +3,9 @@
 
 #include "empirical.hpp"
 #include "kernels.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/table.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/io/table.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
 
 namespace rmtsolve::kernels {
@@ -68,7 +68,7 @@ class KernelModel final : public Model {
              2.0, Domain::kPositive}};
   }
   std::vector<TextParameter> texts() const override {
-    return {{"activation", "phi (project activations, or abrelu:a,b, arccos:p, erf:a,b,c, rbf:g, ...)", "relu"},
+    return {{"activation", "phi (project activations, or abrelu:a,b, arccos:p, erf:a,b,c, rbf:g, ...; an analytic formula as expr:F;smooth)", "relu"},
             {"parametrisation", "ntk, or standard (then ntk columns are NTK/m, m -> inf at fixed m/d)", "ntk"}};
   }
   std::vector<std::string> outputs() const override {

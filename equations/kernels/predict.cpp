@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::kernels {
 namespace {

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "kernels.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::kernels {
 

@@ -3,10 +3,10 @@
 #include <chrono>
 #include <cmath>
 
-#include "rmtsolve/chain.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/theory/chain.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::krr {
 namespace {
@@ -27,7 +27,7 @@ struct Target {
   double c0 = 0.0, c1 = 0.0, nonlinear2 = 0.0;
 };
 Target target_of(const Spec& s) {
-  const GaussianMoments m = gaussian_moments(make_activation(s.target, "target"), 0.0, 1.0);
+  const GaussianMoments m = gaussian_moments(s.target, 0.0, 1.0);
   return {m.mean, m.slope, std::max(0.0, m.second - m.mean * m.mean - m.slope * m.slope)};
 }
 
@@ -76,7 +76,7 @@ Integrals min_norm_integrals(double alpha, double c1, double sigma2) {
 }  // namespace
 
 kernels::Architecture architecture_of(const Spec& s) {
-  return kernels::Architecture::fully_connected(kernels::make_dual(s.activation, "activation"), s.depth, s.w_std, s.b_std,
+  return kernels::Architecture::fully_connected(s.activation, s.depth, s.w_std, s.b_std,
                                                 kernels::Parametrisation::kNtk);
 }
 

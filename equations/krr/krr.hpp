@@ -3,7 +3,7 @@
 #include <string>
 
 #include "equations/kernels/kernels.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::krr {
 
@@ -11,8 +11,8 @@ namespace rmtsolve::krr {
 /// fully-connected network, in the proportional limit n/d = α (README.md beside this file).
 ///   x ~ N(0, I_d),  y = σ*(⟨θ, x⟩/√d) + √Δ ε,  ‖θ‖² = d,  f(x) = k(x, X) φ(K) y.
 struct Spec {
-  std::string activation = "relu";
-  std::string target = "linear";
+  kernels::DualActivation activation = kernels::make_dual("relu");
+  Activation target = make_activation("linear");
   std::string kernel = "ntk";  // "ntk" (all layers trained) or "nngp" (readout only)
   bool flow = false;           // false: converged (kernel ridge regression); true: gradient flow to tau
   int depth = 1;

@@ -3,9 +3,9 @@
 
 #include "equations/kernels/predict.hpp"
 #include "krr.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/interrupt.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/interrupt.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/readout.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
@@ -15,8 +15,8 @@ namespace {
 
 Spec spec_of(const Point& pt) {
   Spec s;
-  s.activation = pt.str("activation");
-  s.target = pt.str("target");
+  s.activation = kernels::make_dual(pt.str("activation"), "activation");
+  s.target = make_activation(pt.str("target"), "target");
   s.kernel = pt.str("kernel");
   const std::string& training = pt.str("training");
   if (training != "converged" && training != "flow")
@@ -36,8 +36,7 @@ Spec spec_of(const Point& pt) {
 // (not its linearisation), and the ensemble-mean predictor of neural-tangents' predict functions.
 std::vector<double> simulate_once(const Spec& s, const kernels::Architecture& arch, int d, int n, int n_test,
                                   std::mt19937_64& rng) {
-  const Activation link = make_activation(s.target, "target");
-  const mc::Teacher teacher{&link, mc::random_direction(d, rng), s.noise};
+  const mc::Teacher teacher{&s.target, mc::random_direction(d, rng), s.noise};
   Eigen::MatrixXd X_all = mc::gaussian_matrix(n + n_test, d, rng);
   const Eigen::VectorXd y_all = teacher.labels(X_all, rng);
   const Eigen::MatrixXd X = X_all.topRows(n);

@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include "linear_dynamics.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/grid.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/grid.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/run_cache.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"

@@ -2,7 +2,7 @@
 #include <functional>
 #include <vector>
 
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::linear_dynamics {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 #include "width_model.hpp"
 
 namespace rmtsolve::linear_dynamics {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 
 namespace rmtsolve::linear_dynamics {
 namespace {

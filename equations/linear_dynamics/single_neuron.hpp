@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "ode.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::linear_dynamics {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 #include "rmtsolve/montecarlo/seeds.hpp"
 

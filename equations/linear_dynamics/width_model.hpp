@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::linear_dynamics {
 

@@ -2,10 +2,11 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <optional>
 
 #include "nfa.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/interrupt.hpp"
 #include "rmtsolve/montecarlo/feature_learning.hpp"
 #include "rmtsolve/montecarlo/readout.hpp"
 #include "rmtsolve/montecarlo/run_cache.hpp"
@@ -24,7 +25,7 @@ struct Spec {
   int n = 0, n_test = 0, d = 0, width = 0, depth = 1, layer = 1;
   double lr = 0.0, lr_ratio = 1.0, kappa = 1.0, sigma = 1.0, noise = 0.0, power = 1.0;
   Activation phi;
-  std::string target;
+  std::optional<Activation> link;  // σ* of a single-index target; empty: y = x0 x1
   mc::Optimizer optimizer = mc::Optimizer::kGradientDescent;
 };
 
@@ -61,8 +62,9 @@ Spec spec_of(const Point& pt, const SimulationOptions& o) {
   s.power = pt["power"];
   s.phi = make_activation(pt.str("activation"), "activation");
   if (!s.phi.df) throw InvalidInput("activation", "'" + s.phi.name + "' has no derivative; gradient training needs one");
-  s.target = pt.str("target");
-  if (s.target == "x0x1" && s.d < 2) throw InvalidInput("target", "x0x1 needs d >= 2");
+  const std::string& target = pt.str("target");
+  if (target == "x0x1" && s.d < 2) throw InvalidInput("target", "x0x1 needs d >= 2");
+  if (target != "x0x1") s.link = make_activation(target, "target");
   s.optimizer = mc::parse_optimizer(pt.str("optimizer"));
   return s;
 }
@@ -75,7 +77,7 @@ struct Dataset {
 
 Dataset draw_dataset(const Spec& s, std::mt19937_64& rng) {
   Dataset data;
-  if (s.target == "x0x1") {
+  if (!s.link) {
     auto labels = [&](const Eigen::MatrixXd& X) {
       Eigen::VectorXd y = X.col(0).cwiseProduct(X.col(1));
       if (s.noise > 0.0) y += std::sqrt(s.noise) * mc::gaussian_matrix(X.rows(), 1, rng);
@@ -87,8 +89,7 @@ Dataset draw_dataset(const Spec& s, std::mt19937_64& rng) {
     data.y_test = labels(data.X_test);
     return data;
   }
-  const Activation link = make_activation(s.target, "target");
-  const mc::Teacher teacher{&link, mc::random_direction(s.d, rng), s.noise};
+  const mc::Teacher teacher{&*s.link, mc::random_direction(s.d, rng), s.noise};
   data.X = mc::gaussian_matrix(s.n, s.d, rng);
   data.y = teacher.labels(data.X, rng);
   data.X_test = mc::gaussian_matrix(s.n_test, s.d, rng);

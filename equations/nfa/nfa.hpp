@@ -1,7 +1,7 @@
 #pragma once
 #include <memory>
 
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/model/model.hpp"
 
 namespace rmtsolve::nfa {
 

@@ -2,9 +2,9 @@
 #include <cmath>
 
 #include "rf_ridge.hpp"
-#include "rmtsolve/memory.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/memory.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
 #include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 
@@ -13,8 +13,8 @@ namespace {
 
 Spec spec_of(const Point& pt) {
   Spec s;
-  s.activation = pt.str("activation");
-  s.target = pt.str("target");
+  s.activation = make_activation(pt.str("activation"), "activation");
+  s.target = make_activation(pt.str("target"), "target");
   s.alpha = pt["alpha"];
   s.beta = pt["beta"];
   s.lambda = pt["lambda"];
@@ -62,7 +62,7 @@ class RfModel final : public Model {
   std::vector<std::string> simulated_outputs() const override { return {"test_error", "train_error"}; }
   std::vector<mc::Estimate> simulate(const Point& pt, const SimulationOptions& o) const override {
     const Spec s = spec_of(pt);
-    mc::RandomFeaturesSample sample{make_activation(s.activation, "activation"), make_activation(s.target, "target")};
+    mc::RandomFeaturesSample sample{s.activation, s.target};
     sample.d = o.d;
     sample.p = size_from_ratio(s.beta, o.d, "beta");
     sample.n = size_from_ratio(s.alpha, o.d, "alpha");

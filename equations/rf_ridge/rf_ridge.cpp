@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "rmtsolve/chain.hpp"
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/theory/chain.hpp"
+#include "rmtsolve/core/error.hpp"
 
 namespace rmtsolve::rf_ridge {
 
@@ -12,8 +12,8 @@ Result solve(const Spec& spec, const SolverOptions& options) {
     throw InvalidInput("beta", "feature ratio p/d must be positive and finite");
   if (!(spec.alpha > 0.0) || !std::isfinite(spec.alpha))
     throw InvalidInput("alpha", "sample ratio n/d must be positive and finite");
-  const Activation sigma = make_activation(spec.activation, "activation");
-  const Activation link = make_activation(spec.target, "target");
+  const Activation& sigma = spec.activation;
+  const Activation& link = spec.target;
 
   Result out;
   out.student = linearise(sigma, 1.0);

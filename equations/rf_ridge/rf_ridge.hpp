@@ -2,9 +2,9 @@
 #include <memory>
 #include <string>
 
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/gaussian.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve::rf_ridge {
 
@@ -14,8 +14,8 @@ namespace rmtsolve::rf_ridge {
 ///   features φ(x) = σ(W x)/√p with unit-norm rows of W ∈ ℝ^{p×d},
 ///   â = argmin Σ_μ (y_μ − âᵀφ(x_μ))² + λ‖â‖²   (un-normalised sum: convention A, docs/theory/deep.md §1.3).
 struct Spec {
-  std::string activation = "tanh";
-  std::string target = "linear";  // the link σ*; Hermite sums give any linear + non-linear mix
+  Activation activation = make_activation("tanh");
+  Activation target = make_activation("linear");  // the link σ*; Hermite sums give any linear + non-linear mix
   double alpha = 1.0;   // n/d
   double beta = 1.0;    // p/d
   double lambda = 1e-2;

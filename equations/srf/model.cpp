@@ -2,10 +2,10 @@
 #include <cstdio>
 #include <map>
 
-#include "rmtsolve/memory.hpp"
-#include "rmtsolve/cache.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/montecarlo/memory.hpp"
+#include "rmtsolve/core/cache.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
 #include "rmtsolve/montecarlo/ridge_sweep_cache.hpp"
 #include "srf.hpp"
@@ -15,8 +15,8 @@ namespace {
 
 Spec spec_of(const rmtsolve::Point& pt) {
   Spec s;
-  s.activation = pt.str("activation");
-  s.target = pt.str("target");
+  s.activation = make_activation(pt.str("activation"), "activation");
+  s.target = make_activation(pt.str("target"), "target");
   s.alpha0 = pt["alpha0"];
   s.alpha = pt["alpha"];
   s.beta = pt["beta"];
@@ -114,7 +114,7 @@ class SrfModel final : public Model {
   std::vector<mc::Estimate> simulate(const rmtsolve::Point& pt, const SimulationOptions& o) const override {
     const Spec spec = spec_of(pt);
     const std::string& network = pt.str("network");
-    const Activation sigma = make_activation(spec.activation, "activation"), link = make_activation(spec.target, "target");
+    const Activation &sigma = spec.activation, &link = spec.target;
     const int p = size_from_ratio(spec.beta, o.d, "beta");
     const int n = size_from_ratio(spec.alpha, o.d, "alpha");
     const int n_test = o.n_test > 0 ? o.n_test : 4000;

@@ -2,14 +2,14 @@
 
 #include <cmath>
 
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/fixed_point.hpp"
-#include "rmtsolve/gauss_hermite.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/numerics/fixed_point.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/spectral.hpp"
-#include "rmtsolve/table.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
+#include "rmtsolve/io/table.hpp"
 
 namespace rmtsolve::srf {
 namespace {
@@ -50,19 +50,19 @@ Nodes tabulate(const Activation& sigma, const Activation& link, const Mapping& m
 // Along a sweep over α, β or λ the mapping (r, c, γ) does not change: tabulate once per thread.
 const Nodes& cached_nodes(const Spec& spec, const Mapping& mp) {
   struct Entry {
-    std::string activation, target;
+    ActivationKey activation, target;
     double r = 0, c = 0, gamma = 0, noise = 0;
     int nodes = 0;
     Nodes table;
     bool valid = false;
   };
   thread_local Entry last;
-  if (!(last.valid && last.activation == spec.activation && last.target == spec.target && last.r == mp.r &&
+  const ActivationKey activation = activation_key(spec.activation), target = activation_key(spec.target);
+  if (!(last.valid && last.activation == activation && last.target == target && last.r == mp.r &&
         last.c == mp.c && last.gamma == mp.gamma && last.noise == spec.noise && last.nodes == spec.kappa_nodes)) {
     last.valid = false;  // stays invalid if tabulate throws
-    last.table = tabulate(make_activation(spec.activation, "activation"), make_activation(spec.target, "target"), mp,
-                          spec.noise, spec.kappa_nodes);
-    last = Entry{spec.activation, spec.target, mp.r, mp.c, mp.gamma, spec.noise, spec.kappa_nodes, std::move(last.table), true};
+    last.table = tabulate(spec.activation, spec.target, mp, spec.noise, spec.kappa_nodes);
+    last = Entry{activation, target, mp.r, mp.c, mp.gamma, spec.noise, spec.kappa_nodes, std::move(last.table), true};
   }
   return last.table;
 }
@@ -94,8 +94,8 @@ void check_mapping(const Mapping& mp) {
 
 Mapping map_network(const Spec& spec) {
   validate(spec);
-  const Activation sigma = make_activation(spec.activation, "activation");
-  const Activation link = make_activation(spec.target, "target");
+  const Activation& sigma = spec.activation;
+  const Activation& link = spec.target;
   if (spec.alpha0 == 0.0 || spec.eta == 0.0) return {};  // no step: plain random features
   GaussianMoments y = gaussian_moments(link, 0.0, 1.0);
   y.second += spec.noise;

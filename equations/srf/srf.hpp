@@ -4,8 +4,9 @@
 #include <random>
 #include <string>
 
-#include "rmtsolve/spiked_features.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/theory/spiked_features.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve {
 class Model;
@@ -17,8 +18,8 @@ namespace rmtsolve::srf {
 /// (Cui, Pesce, Dandi, Krzakala, Lu, Zdeborová, Loureiro, arXiv:2402.04980); symbols as in
 /// README.md beside this file and docs/theory/srf.md.
 struct Spec {
-  std::string activation = "tanh";  // σ, must be differentiable (the gradient step uses σ')
-  std::string target = "tanh";      // σ*, single-index link
+  Activation activation = make_activation("tanh");  // σ, must be differentiable (the gradient step uses σ')
+  Activation target = make_activation("tanh");      // σ*, single-index link
   double alpha0 = 2.0;  // n0/d, first-step batch
   double alpha = 1.0;   // n/d, readout batch
   double beta = 1.0;    // p/d

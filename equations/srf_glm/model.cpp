@@ -1,9 +1,9 @@
 #include <map>
 #include <cmath>
 
-#include "rmtsolve/cache.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/model.hpp"
+#include "rmtsolve/core/cache.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
 #include "srf_glm.hpp"
 
@@ -12,7 +12,7 @@ namespace {
 
 Spec spec_of(const rmtsolve::Point& pt) {
   Spec s;
-  s.activation = pt.str("activation");
+  s.activation = make_activation(pt.str("activation"), "activation");
   s.loss = parse_loss(pt.str("loss"));
   s.teacher = gcm::parse_teacher(pt.str("teacher"));
   s.alpha0 = pt["alpha0"];
@@ -106,7 +106,8 @@ class SrfClassModel final : public Model {
     if (network != "real" && network != "spiked") throw InvalidInput("network", "must be real or spiked, got '" + network + "'");
     if (spec.loss != Loss::kSquare && !(spec.lambda > 0.0))
       throw InvalidInput("lambda", "the logistic and hinge Monte Carlo readouts need lambda > 0");
-    const Activation sigma = make_activation(spec.activation, "activation"), link = make_activation("sign", "teacher");
+    const Activation& sigma = spec.activation;
+    const Activation link = make_activation("sign", "teacher");
     const int p = size_from_ratio(spec.beta, o.d, "beta");
     const int n = size_from_ratio(spec.alpha, o.d, "alpha");
     const int n_test = o.n_test > 0 ? o.n_test : 4000;

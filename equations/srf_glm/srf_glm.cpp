@@ -7,11 +7,11 @@
 #include <cmath>
 #include <memory>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/table.hpp"
-#include "rmtsolve/fixed_point.hpp"
-#include "rmtsolve/gauss_hermite.hpp"
-#include "rmtsolve/gaussian.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/io/table.hpp"
+#include "rmtsolve/numerics/fixed_point.hpp"
+#include "rmtsolve/numerics/gauss_hermite.hpp"
+#include "rmtsolve/numerics/gaussian.hpp"
 
 namespace rmtsolve::srf_glm {
 namespace {
@@ -39,17 +39,18 @@ void validate(const Spec& s) {
 // β, λ or the loss tabulates them once per thread.
 const spiked::StudentNodes& cached_nodes(const Spec& spec, const Mapping& mp) {
   struct Entry {
-    std::string activation;
+    ActivationKey activation;
     double r = 0, c = 0;
     int nodes = 0;
     spiked::StudentNodes table;
     bool valid = false;
   };
   thread_local Entry last;
-  if (!(last.valid && last.activation == spec.activation && last.r == mp.r && last.c == mp.c && last.nodes == spec.kappa_nodes)) {
+  const ActivationKey activation = activation_key(spec.activation);
+  if (!(last.valid && last.activation == activation && last.r == mp.r && last.c == mp.c && last.nodes == spec.kappa_nodes)) {
     last.valid = false;  // stays invalid if the tabulation throws
-    last.table = spiked::student_nodes(make_activation(spec.activation, "activation"), mp, spec.kappa_nodes);
-    last = Entry{spec.activation, mp.r, mp.c, spec.kappa_nodes, std::move(last.table), true};
+    last.table = spiked::student_nodes(spec.activation, mp, spec.kappa_nodes);
+    last = Entry{activation, mp.r, mp.c, spec.kappa_nodes, std::move(last.table), true};
   }
   return last.table;
 }
@@ -237,7 +238,7 @@ struct Channel {
 
 Mapping map_network(const Spec& spec) {
   validate(spec);
-  const Activation sigma = make_activation(spec.activation, "activation");
+  const Activation& sigma = spec.activation;
   if (spec.alpha0 == 0.0 || spec.eta == 0.0) return {};
   const double noise = spec.teacher == gcm::Teacher::kProbit ? spec.noise : 0.0;
   GaussianMoments labels;
@@ -399,7 +400,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   // The classification error is not smooth in κ where the mean prediction ŷ0(κ) changes sign and
   // Q(κ) is small (λ → ∞, α → 0: a step in κ), which a fixed Gauss–Hermite rule resolves only to
   // ~1e-3: adaptive quadrature over κ, split where the tabulated ŷ0 changes sign.
-  const Activation sigma = make_activation(spec.activation, "activation");
+  const Activation& sigma = spec.activation;
   std::vector<double> sign_changes;
   for (Eigen::Index i = 0; i + 1 < nk; ++i) {
     const double a = channel.local(i, x).yhat0, b = channel.local(i + 1, x).yhat0;

@@ -4,9 +4,10 @@
 #include <string>
 
 #include "equations/gcm/gcm.hpp"
-#include "rmtsolve/loss.hpp"
-#include "rmtsolve/spiked_features.hpp"
-#include "rmtsolve/summary.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/numerics/loss.hpp"
+#include "rmtsolve/theory/spiked_features.hpp"
+#include "rmtsolve/core/summary.hpp"
 
 namespace rmtsolve {
 class Model;
@@ -20,7 +21,7 @@ namespace rmtsolve::srf_glm {
 /// Labels y = sign(s) (teacher sign) or sign(s + √Δ ε) (teacher probit), s = ⟨θ*, x⟩/√d — equal to
 /// sign(σ*(s)) for any odd increasing link σ*.  Derivation in README.md beside this file.
 struct Spec {
-  std::string activation = "tanh";  // σ, differentiable (the step uses σ')
+  Activation activation = make_activation("tanh");  // σ, differentiable (the step uses σ')
   Loss loss = Loss::kLogistic;
   gcm::Teacher teacher = gcm::Teacher::kSign;  // kSign or kProbit
   double alpha0 = 2.0;  // n0/d

@@ -1,7 +1,7 @@
 #pragma once
 #include <string>
 
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 namespace rmtsolve::cli {
 

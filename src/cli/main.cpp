@@ -17,15 +17,15 @@
 
 #include "distributed.hpp"
 #include "provenance.hpp"
-#include "rmtsolve/blas_kernel.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/interrupt.hpp"
-#include "rmtsolve/options.hpp"
-#include "rmtsolve/output_file.hpp"
-#include "rmtsolve/plot.hpp"
-#include "rmtsolve/grid.hpp"
-#include "rmtsolve/suite.hpp"
-#include "rmtsolve/sweep.hpp"
+#include "rmtsolve/core/blas_kernel.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/interrupt.hpp"
+#include "rmtsolve/engine/options.hpp"
+#include "rmtsolve/io/output_file.hpp"
+#include "rmtsolve/report/plot.hpp"
+#include "rmtsolve/core/grid.hpp"
+#include "rmtsolve/engine/suite.hpp"
+#include "rmtsolve/engine/sweep.hpp"
 
 namespace {
 
@@ -197,7 +197,7 @@ std::string command_line(int argc, char** argv) {
   return s;
 }
 
-// The same ranges as config files, suites and Python (rmtsolve/options.hpp).  --rel-tol is checked
+// The same ranges as config files, suites and Python (rmtsolve/engine/options.hpp).  --rel-tol is checked
 // only when given: its default is the "model's allowance" marker.
 void validate_common(const CommonFlags& c, const CLI::App* app, const std::string& kind) {
   check_simulation_options(c.simulation);

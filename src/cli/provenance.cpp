@@ -5,8 +5,8 @@
 #include <fstream>
 #include <memory>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/provenance.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/io/provenance.hpp"
 
 namespace rmtsolve::cli {
 

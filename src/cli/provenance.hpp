@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "rmtsolve/table.hpp"
+#include "rmtsolve/io/table.hpp"
 
 namespace rmtsolve::cli {
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/core/interrupt.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::mc {

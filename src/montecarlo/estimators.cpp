@@ -6,7 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/core/interrupt.hpp"
 #include "rmtsolve/montecarlo/ridge.hpp"
 
 namespace rmtsolve::mc {

@@ -5,7 +5,7 @@
 
 #include <boost/math/constants/constants.hpp>
 
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 
 namespace rmtsolve::mc {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/interrupt.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 namespace rmtsolve::mc {

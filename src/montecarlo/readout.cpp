@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/core/interrupt.hpp"
 #include "rmtsolve/montecarlo/estimators.hpp"
 #include "rmtsolve/montecarlo/ridge.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"

@@ -3,7 +3,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 
-#include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/core/interrupt.hpp"
 
 #include <stdexcept>
 #include <vector>

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::mc {
 

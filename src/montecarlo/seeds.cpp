@@ -1,6 +1,6 @@
 #include "rmtsolve/montecarlo/seeds.hpp"
 
-#include "rmtsolve/interrupt.hpp"
+#include "rmtsolve/core/interrupt.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
 
 #include <algorithm>

@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/core/error.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
-#include "rmtsolve/spectral.hpp"
+#include "rmtsolve/numerics/spectral.hpp"
 
 namespace rmtsolve::mc {
 

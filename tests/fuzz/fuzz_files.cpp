@@ -7,10 +7,10 @@
 #include <fstream>
 #include <string>
 
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/matrix_io.hpp"
-#include "rmtsolve/suite.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/io/matrix_io.hpp"
+#include "rmtsolve/engine/suite.hpp"
 
 namespace {
 

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "rmtsolve/error.hpp"
-#include "rmtsolve/grid.hpp"
+#include "rmtsolve/core/error.hpp"
+#include "rmtsolve/core/grid.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -8,8 +8,8 @@
 
 #include "equations/kernels/dual_activation.hpp"
 #include "equations/linear_dynamics/width_model.hpp"
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/error.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/core/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 256) return 0;

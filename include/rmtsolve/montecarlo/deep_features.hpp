@@ -2,7 +2,7 @@
 #include <random>
 #include <vector>
 
-#include "rmtsolve/activation.hpp"
+#include "rmtsolve/numerics/activation.hpp"
 #include "rmtsolve/montecarlo/readout.hpp"
 #include "rmtsolve/montecarlo/weights.hpp"
 

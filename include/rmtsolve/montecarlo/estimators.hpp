@@ -1,7 +1,7 @@
 #pragma once
 #include <Eigen/Dense>
 
-#include "rmtsolve/loss.hpp"
+#include "rmtsolve/numerics/loss.hpp"
 
 namespace rmtsolve::mc {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "rmtsolve/activation.hpp"
+#include "rmtsolve/numerics/activation.hpp"
 
 namespace rmtsolve::mc {
 

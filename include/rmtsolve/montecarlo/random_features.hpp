@@ -1,7 +1,7 @@
 #pragma once
 #include <random>
 
-#include "rmtsolve/activation.hpp"
+#include "rmtsolve/numerics/activation.hpp"
 #include "rmtsolve/montecarlo/readout.hpp"
 
 namespace rmtsolve::mc {

@@ -4,8 +4,8 @@
 #include <random>
 #include <vector>
 
-#include "rmtsolve/activation.hpp"
-#include "rmtsolve/loss.hpp"
+#include "rmtsolve/numerics/activation.hpp"
+#include "rmtsolve/numerics/loss.hpp"
 
 namespace rmtsolve::mc {
 

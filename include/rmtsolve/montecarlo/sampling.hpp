@@ -3,7 +3,7 @@
 #include <functional>
 #include <random>
 
-#include "rmtsolve/activation.hpp"
+#include "rmtsolve/numerics/activation.hpp"
 
 namespace rmtsolve::mc {
 
