@@ -12,6 +12,7 @@
 
 #include "gcm_files.hpp"
 #include "equations/deep_rf/deep_rf.hpp"
+#include "rmtsolve/numerics/activation.hpp"
 #include "rmtsolve/numerics/matrix_checks.hpp"
 #include "rmtsolve/io/matrix_io.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
@@ -136,7 +137,7 @@ BENCHMARK(BM_StageDsytrd)->ArgsProduct({{1000, 1200, 2000, 2400}, {1, 2}})->ArgN
 void BM_StageDeepDraw(benchmark::State& state) {
   deep_rf::Spec spec;
   spec.layers = deep_rf::parse_layers("4,4", "tanh", "gaussian");
-  spec.target = "sign";
+  spec.target = make_activation("sign");
   spec.teacher_width = 2.0;
   spec.lambda = 1e-3;
   spec.method = deep_rf::Method::kDrawn;
