@@ -677,3 +677,13 @@ TEST(HostileMessages, LongValuesAreQuotedShortWithTheirLength) {
   EXPECT_NE(r.err.find("...(100002 characters) (known: "), std::string::npos) << r.err.substr(0, 400);
   EXPECT_EQ(r.err.find(std::string(61, 'x')), std::string::npos) << r.err.substr(0, 400);
 }
+
+// --network only matters to the Monte Carlo, but `curve` used to accept any text for it: a
+// misspelt value must be refused by every command, naming the flag.
+TEST(HostileText, NetworkIsCheckedByCurveToo) {
+  for (const char* model : {"srf", "srf-class"}) {
+    const CliRun r = run_cli(std::string("curve ") + model + " --alpha 1 --network inf");
+    EXPECT_EQ(r.code, 2) << model;
+    EXPECT_NE(r.err.find("--network: must be real or spiked, got 'inf'"), std::string::npos) << r.err;
+  }
+}

@@ -23,9 +23,8 @@ Spec spec_of(const rmtsolve::Point& pt) {
   s.eta = pt["eta"];
   s.lambda = pt["lambda"];
   s.noise = pt["noise"];
-  const std::string& corr = pt.str("correction");
-  if (corr != "shrink" && corr != "none") throw InvalidInput("correction", "must be shrink or none, got '" + corr + "'");
-  s.shrink_correction = corr == "shrink";
+  spiked::is_real_network(pt.str("network"));
+  s.shrink_correction = spiked::is_shrink_correction(pt.str("correction"));
   return s;
 }
 

@@ -21,9 +21,8 @@ Spec spec_of(const rmtsolve::Point& pt) {
   s.eta = pt["eta"];
   s.lambda = pt["lambda"];
   s.noise = pt["noise"];
-  const std::string& corr = pt.str("correction");
-  if (corr != "shrink" && corr != "none") throw InvalidInput("correction", "must be shrink or none, got '" + corr + "'");
-  s.shrink_correction = corr == "shrink";
+  spiked::is_real_network(pt.str("network"));
+  s.shrink_correction = spiked::is_shrink_correction(pt.str("correction"));
   return s;
 }
 
@@ -103,7 +102,6 @@ class SrfClassModel final : public Model {
     const Spec spec = spec_of(pt);
     map_network(spec);  // validates the point before any sampling
     const std::string& network = pt.str("network");
-    if (network != "real" && network != "spiked") throw InvalidInput("network", "must be real or spiked, got '" + network + "'");
     if (spec.loss != Loss::kSquare && !(spec.lambda > 0.0))
       throw InvalidInput("lambda", "the logistic and hinge Monte Carlo readouts need lambda > 0");
     const Activation& sigma = spec.activation;

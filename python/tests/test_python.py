@@ -516,3 +516,27 @@ def test_ctrl_c_inside_one_long_seed_stops_that_seed():
     assert seen["sent"]
     assert e.value.table.nrows == 1 and np.all(np.isfinite(e.value.table["test_error_mean"]))
     assert seen["after"] < 200 * 200, seen   # at most the rest of the training features, no test block
+
+
+def test_ctrl_c_inside_a_theory_point_abandons_that_point():
+    # The theory solver checks for an interrupt at every iteration, so a point whose solve is under
+    # way when Ctrl-C arrives is abandoned instead of being finished (before: the first point ran to
+    # its end and came back as a row).  The signal is sent from the 100th call of σ: an rf point
+    # makes ~740 calls of it (its Gaussian coefficients), the parse at the edge a handful, so the
+    # signal lands inside the first point's solve -- an event, not a timer.
+    import signal
+    calls = [-10**9]  # not armed while rmtsolve.activation checks the function
+
+    def sigma(x):
+        calls[0] += 1
+        if calls[0] == 100:
+            os.kill(os.getpid(), signal.SIGINT)
+        return np.tanh(1.234 * x)
+    s = rmtsolve.activation(sigma)
+    calls[0] = 0
+    with pytest.raises(rmtsolve.Interrupted) as e:
+        rmtsolve.curve("rf", alpha=[0.5, 1.0, 1.5], activation=s)
+    assert calls[0] >= 100
+    assert e.value.table.nrows == 0
+    calls[0] = -10**9  # no further signal
+    assert rmtsolve.curve("rf", alpha=[0.5, 1.0], activation=s).nrows == 2

@@ -546,6 +546,9 @@ int run_suite_command(int argc, char** argv) {
       std::cerr << "rmtsolve: " << all.failed_points << " of " << all.table.rows.size() << " points failed validation\n";
       return kValidationFailed;
     }
+  } catch (const Interrupted&) {
+    std::cerr << "rmtsolve: interrupted\n";
+    return kInterrupted;
   } catch (const InvalidInput& e) {
     return report_invalid(e, &app);
   } catch (const std::bad_alloc&) {
@@ -766,6 +769,10 @@ int run(int argc, char** argv) {
                 << (kind == "validate" ? "failed validation" : kind == "simulate" ? "gave no finite estimate" : "did not converge") << "\n";
       return kind == "validate" ? kValidationFailed : kNotConverged;
     }
+  } catch (const Interrupted&) {  // e.g. during the dense theory of a plot, after the table was written
+    std::cerr << "rmtsolve: interrupted\n" << std::flush;
+    cli::end_job(kInterrupted, g_distributed);
+    return kInterrupted;
   } catch (const InvalidInput& e) {
     failure = invalid_message(e, chosen->app);
   } catch (const std::bad_alloc&) {

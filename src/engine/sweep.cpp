@@ -117,7 +117,12 @@ SweepOutcome run_search_curve(const Model& model, const SweepSpec& spec, const S
     const Point& pt = points[index];
     if (!mine(spec, index)) continue;
     if (interrupted()) return mark_interrupted(out);
-    const SearchOutcome r = search_point(model, pt, prepared, options, state);
+    SearchOutcome r;
+    try {
+      r = search_point(model, pt, prepared, options, state);
+    } catch (const Interrupted&) {  // inside a solve: the point under way is abandoned
+      return mark_interrupted(out);
+    }
     bar.tick();
     const bool ok = r.found && !r.failed;
     auto row = parameter_cells(model, pt);
@@ -314,7 +319,13 @@ SweepOutcome run_curve(const Model& model, const SweepSpec& spec, const SolverOp
         out.interrupted = true;
         return;
       }
-      const PointResult r = model.solve(pt, options, warm);
+      PointResult r;
+      try {
+        r = model.solve(pt, options, warm);
+      } catch (const Interrupted&) {  // inside a solve: the point under way is abandoned
+        out.interrupted = true;
+        return;
+      }
       bar.tick();
       auto row = parameter_cells(model, pt);
       for (double v : r.values) row.emplace_back(r.summary.converged ? v : std::nan(""));
@@ -456,9 +467,10 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
     const Point& pt = points[index];
     if (!mine(spec, index)) continue;
     if (interrupted()) return mark_interrupted(out);
-    const PointResult th = model.solve(pt, solver, warm);
+    PointResult th;
     std::vector<mc::Estimate> est;
     try {
+      th = model.solve(pt, solver, warm);
       est = model.simulate(pt, simulation);
     } catch (const Interrupted&) {
       return mark_interrupted(out);

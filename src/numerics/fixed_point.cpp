@@ -1,5 +1,7 @@
 #include "rmtsolve/numerics/fixed_point.hpp"
 
+#include "rmtsolve/core/interrupt.hpp"
+
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multiroots.h>
 
@@ -42,6 +44,7 @@ bool anderson(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptions& o
   // point (V ~ 10³ at small ridge) would otherwise look like divergence.
   double best_rel = std::numeric_limits<double>::infinity(), last_rel = best_rel;
   for (int k = 0; k < o.max_iterations; ++k) {
+    throw_if_interrupted();  // a slow map (a quadrature per component) may take seconds per point
     G(x, w.g);
     ++s.evaluations;
     s.iterations = k + 1;
@@ -139,13 +142,14 @@ bool hybrid_newton(const FixedPointMap& G, Eigen::VectorXd& x, const SolverOptio
   gsl_error_handler_t* old = gsl_set_error_handler_off();
   bool ok = gsl_multiroot_fsolver_set(solver.get(), &fn, x0.get()) == GSL_SUCCESS;
   int status = GSL_CONTINUE;
-  for (int k = 0; ok && status == GSL_CONTINUE && k < o.max_iterations; ++k) {
+  for (int k = 0; ok && status == GSL_CONTINUE && k < o.max_iterations && !interrupted(); ++k) {
     ++s.iterations;
     if (gsl_multiroot_fsolver_iterate(solver.get()) != GSL_SUCCESS) break;
     Eigen::Map<const Eigen::VectorXd> xr(solver->x->data, x.size());
     status = gsl_multiroot_test_residual(solver->f, o.tolerance * scale_of(xr));
   }
   gsl_set_error_handler(old);
+  throw_if_interrupted();  // after restoring GSL's handler, never through it
   s.evaluations += ctx.evaluations;
   if (status != GSL_SUCCESS) return false;
   for (size_t i = 0; i < n; ++i) x[static_cast<Eigen::Index>(i)] = gsl_vector_get(solver->x, i);

@@ -1,5 +1,7 @@
 #include "rmtsolve/numerics/root.hpp"
 
+#include "rmtsolve/core/interrupt.hpp"
+
 #include <boost/math/tools/toms748_solve.hpp>
 #include <chrono>
 #include <cmath>
@@ -12,6 +14,9 @@ RootResult solve_increasing_root(const std::function<double(double)>& f, double 
   RootResult out;
   Summary& s = out.summary;
   s.method = "toms748";
+  // A point's solve may follow seconds of quadrature (the activation's coefficients): a Ctrl-C
+  // that arrived meanwhile abandons the point here rather than after its whole solve.
+  throw_if_interrupted();
   auto finish = [&](Termination why, double x, double fx) {
     s.reason = why;
     s.converged = why == Termination::kConverged;
@@ -49,6 +54,7 @@ RootResult solve_increasing_root(const std::function<double(double)>& f, double 
   boost::uintmax_t iterations = static_cast<boost::uintmax_t>(options.max_iterations);
   bool non_finite = false;
   auto guarded = [&](double x) {
+    throw_if_interrupted();
     const double v = f(x);
     if (!std::isfinite(v)) non_finite = true;
     return std::isfinite(v) ? v : (x > 0.5 * (lo + hi) ? 1e300 : -1e300);

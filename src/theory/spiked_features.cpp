@@ -174,4 +174,15 @@ std::map<std::string, std::string> output_help() {
         {"m", "m: overlap of the readout with the features' mean mu0 (the bias direction)"}};
 }
 
+bool is_real_network(const std::string& network) {
+  if (network != "real" && network != "spiked") throw InvalidInput("network", "must be real or spiked, got '" + network + "'");
+  return network == "real";
+}
+
+bool is_shrink_correction(const std::string& correction) {
+  if (correction != "shrink" && correction != "none")
+    throw InvalidInput("correction", "must be shrink or none, got '" + correction + "'");
+  return correction == "shrink";
+}
+
 }  // namespace rmtsolve::spiked

@@ -74,4 +74,10 @@ PriorOverlaps l2_prior(const SpectralAverages& a, double qhat1, double qhat2, do
 /// for their Model::output_help.
 std::map<std::string, std::string> output_help();
 
+/// The text parameters srf and srf-class share, read where every command reads a point (so that
+/// `curve` refuses a misspelt value as `simulate` does): --network real|spiked (true: real) and
+/// --correction shrink|none (true: shrink).  InvalidInput naming the flag otherwise.
+bool is_real_network(const std::string& network);
+bool is_shrink_correction(const std::string& correction);
+
 }  // namespace rmtsolve::spiked
