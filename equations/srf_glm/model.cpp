@@ -53,6 +53,9 @@ class SrfClassModel final : public Model {
     return {"classification_error", "test_error", "train_error", "train_loss", "r", "c", "gamma",
             "V1", "V2", "q1", "q2", "tau", "psi", "m"};
   }
+  // Points share only thread-local tables and the locked spectrum cache: long curves are split
+  // into warm-started segments over --threads.
+  bool concurrent_points() const override { return true; }
   PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>& warm) const override {
     const Spec spec = spec_of(pt);
     const std::string& spectrum_text = pt.str("spectrum");
