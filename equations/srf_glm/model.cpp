@@ -133,11 +133,10 @@ class SrfClassModel final : public Model {
       return as_vector(mc::evaluate_readout(mc::sample_spiked_features(s, rng), estimator));
     });
   }
-  /// Measured (README.md, "Monte Carlo"): filled in from the validation runs.
-  Allowance finite_size_allowance(const rmtsolve::Point& pt) const override {
-    if (pt.str("network") == "real") return {0.03, 0.10};
-    return {0.03, 0.03};
-  }
+  /// Set from the full-size suite (validation/README.md): the real network's classification error
+  /// sat −2.2 … +1.2 % from the theory (logistic, d = 1000, 16 seeds; hinge −1.2 … +1.1 %, d = 300),
+  /// so the largest point estimate plus about one SE gives 3 % on both sides, as for the spiked model.
+  Allowance finite_size_allowance(const rmtsolve::Point&) const override { return {0.03, 0.03}; }
 
  private:
   LastValueCache<spiked::SampledSpectrum> cache_;
