@@ -21,7 +21,10 @@ using boost::math::constants::pi;
 double normal_cdf(double x) { return 0.5 * std::erfc(-x * boost::math::constants::one_div_root_two<double>()); }
 double normal_pdf(double x) { return one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
 // σ(t) = 1/(1 + e^{−t}) without overflow.
-double sigmoid(double t) { return t >= 0 ? 1.0 / (1.0 + std::exp(-t)) : std::exp(t) / (1.0 + std::exp(t)); }
+double sigmoid(double t) {
+  const double e = std::exp(-std::abs(t));  // one exp, never overflowing
+  return t >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
 
 // Conjugate overlaps from the channel (the loss and the teacher), in RidgeSpectrum units:
 //   V̂ = n E[−∂_ω f],  q̂ = n E[f²],  m̂ = n E[∂_μ P(y|μ) f],  f = (prox(ω) − ω)/V,
@@ -107,7 +110,7 @@ Teacher parse_teacher(const std::string& name) {
   throw InvalidInput("teacher", "must be linear, sign or probit, got '" + name + "'");
 }
 
-Prox proximal(Loss loss, double y, double omega, double V) {
+Prox proximal(Loss loss, double y, double omega, double V, double guess) {
   switch (loss) {
     case Loss::kSquare: return {(omega + V * y) / (1.0 + V), 1.0 / (1.0 + V)};
     case Loss::kHinge: {
@@ -128,7 +131,8 @@ Prox proximal(Loss loss, double y, double omega, double V) {
         return {z, 1.0 / (1.0 + V * s * (1.0 - s))};
       }
       boost::uintmax_t iterations = 100;
-      const double z = boost::math::tools::newton_raphson_iterate(g, 0.5 * (lo + hi), lo, hi, 50, iterations);
+      const double start = guess >= lo && guess <= hi ? guess : 0.5 * (lo + hi);  // NaN fails both tests
+      const double z = boost::math::tools::newton_raphson_iterate(g, start, lo, hi, 50, iterations);
       const double s = sigmoid(-y * z);
       return {z, 1.0 / (1.0 + V * s * (1.0 - s))};
     }

@@ -1,4 +1,5 @@
 #pragma once
+#include <limits>
 #include <Eigen/Dense>
 #include <memory>
 #include <string>
@@ -40,10 +41,12 @@ struct Result {
 };
 
 /// Proximal operator z = prox_{Vℓ(y,·)}(ω) = argmin_z ℓ(y, z) + (z − ω)²/(2V), and dz/dω.
+/// `guess` (logistic only): a starting point for the root finder, e.g. the prox at a neighbouring
+/// ω extrapolated by its dz/dω; ignored when not finite or outside the bracket [ω, ω + Vy].
 struct Prox {
   double z = 0.0, dz = 0.0;
 };
-Prox proximal(Loss loss, double y, double omega, double V);
+Prox proximal(Loss loss, double y, double omega, double V, double guess = std::numeric_limits<double>::quiet_NaN());
 
 /// Solves the state evolution (V, q, m) on the shared fixed-point engine.  `spectrum.sigma_y2` is
 /// ρ = E s², the teacher field variance without noise.  `warm` holds (V, q, m) between points.

@@ -52,6 +52,9 @@ class SrfClassModel final : public Model {
     return {"classification_error", "test_error", "train_error", "train_loss", "r", "c", "gamma",
             "V1", "V2", "q1", "q2", "tau", "psi", "m"};
   }
+  // Points share only thread-local tables and the locked spectrum cache: long curves are split
+  // into warm-started segments over --threads.
+  bool concurrent_points() const override { return true; }
   PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>& warm) const override {
     const Spec spec = spec_of(pt);
     const std::string& spectrum_text = pt.str("spectrum");
@@ -129,11 +132,10 @@ class SrfClassModel final : public Model {
       return as_vector(mc::evaluate_readout(mc::sample_spiked_features(s, rng), estimator));
     });
   }
-  /// Measured (README.md, "Monte Carlo"): filled in from the validation runs.
-  Allowance finite_size_allowance(const rmtsolve::Point& pt) const override {
-    if (pt.str("network") == "real") return {0.03, 0.10};
-    return {0.03, 0.03};
-  }
+  /// Set from the full-size suite (validation/README.md): the real network's classification error
+  /// sat −2.2 … +1.2 % from the theory (logistic, d = 1000, 16 seeds; hinge −1.2 … +1.1 %, d = 300),
+  /// so the largest point estimate plus about one SE gives 3 % on both sides, as for the spiked model.
+  Allowance finite_size_allowance(const rmtsolve::Point&) const override { return {0.03, 0.03}; }
 
  private:
   LastValueCache<spiked::SampledSpectrum> cache_;

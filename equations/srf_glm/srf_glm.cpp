@@ -67,11 +67,11 @@ const GaussHermiteRule& cached_rule(int n) {
 struct ProxTerms {
   double z, f, a;
 };
-ProxTerms prox_terms(Loss loss, double y, double omega, double V) {
+ProxTerms prox_terms(Loss loss, double y, double omega, double V, double guess = std::nan("")) {
   switch (loss) {
     case Loss::kSquare: return {(omega + V * y) / (1.0 + V), (y - omega) / (1.0 + V), 1.0 / (1.0 + V)};
     case Loss::kLogistic: {
-      const double z = gcm::proximal(loss, y, omega, V).z;
+      const double z = gcm::proximal(loss, y, omega, V, guess).z;
       const double s = 1.0 - 1.0 / (1.0 + std::exp(-y * z));  // σ(−yz) = 1 − σ(yz)
       const double s1 = s * (1.0 - s);
       return {z, y * s, s1 / (1.0 + V * s1)};
@@ -152,6 +152,22 @@ struct Channel {
     l.rho = rho;
     return l;
   }
+  // P(y = ±1 | u) and their derivatives in the mean of ξ, from one erfc and one exp: the smaller
+  // probability from erfc (accurate in the tail), the other as its complement.
+  static void labels(const Local& l, double u, double P[2], double dP[2]) {
+    const double mean = l.t0 + l.t1 * u;
+    if (l.tsd > 0.0) {
+      const double x = mean / l.tsd, tail = normal_cdf(-std::abs(x));
+      P[1] = x >= 0.0 ? 1.0 - tail : tail;  // y = +1
+      P[0] = x >= 0.0 ? tail : 1.0 - tail;  // y = −1
+      dP[1] = l.rho * normal_pdf(x) / l.tsd;
+      dP[0] = -dP[1];
+    } else {
+      P[1] = mean > 0.0 ? 1.0 : (mean == 0.0 ? 0.5 : 0.0);
+      P[0] = 1.0 - P[1];
+      dP[0] = dP[1] = 0.0;
+    }
+  }
   // P(y | u) and its derivative in the mean of ξ.
   static void label(const Local& l, double y, double u, double& P, double& dP) {
     const double mean = l.t0 + l.t1 * u;
@@ -190,15 +206,22 @@ struct Channel {
   }
   // (A, B, C, D) = E_u Σ_y of (P(1 − ∂z/∂ω)/V, P f², ∂P f, P f), f = (prox(ω) − ω)/V.
   Eigen::Array4d moments(const Local& l) const {
+    // The rules visit u in increasing order, so the logistic prox at the previous node, moved by
+    // its slope dz/dω = 1 − V a, starts Newton next to the root (the root itself is unchanged).
+    double last_omega = std::nan(""), last_z[2] = {0.0, 0.0}, last_dz[2] = {0.0, 0.0};
     return expect<4>(l, [&](double u) {
       const double omega = l.yhat0 + l.sq * u;
+      double P[2], dP[2];
+      labels(l, u, P, dP);
       Eigen::Array4d t = Eigen::Array4d::Zero();
-      for (double y : {-1.0, 1.0}) {
-        const ProxTerms p = prox_terms(spec.loss, y, omega, l.V);
-        double P, dP;
-        label(l, y, u, P, dP);
-        t += Eigen::Array4d(P * p.a, P * p.f * p.f, dP * p.f, P * p.f);
+      for (int k = 0; k < 2; ++k) {
+        const double y = k ? 1.0 : -1.0;
+        const ProxTerms p = prox_terms(spec.loss, y, omega, l.V, last_z[k] + last_dz[k] * (omega - last_omega));
+        last_z[k] = p.z;
+        last_dz[k] = 1.0 - l.V * p.a;
+        t += Eigen::Array4d(P[k] * p.a, P[k] * p.f * p.f, dP[k] * p.f, P[k] * p.f);
       }
+      last_omega = omega;
       return t;
     });
   }
@@ -207,11 +230,12 @@ struct Channel {
     return expect<2>(l, [&](double u) {
       const double omega = l.yhat0 + l.sq * u;
       Eigen::Array2d t = Eigen::Array2d::Zero();
-      for (double y : {-1.0, 1.0}) {
+      double P[2], dP[2];
+      labels(l, u, P, dP);
+      for (int k = 0; k < 2; ++k) {
+        const double y = k ? 1.0 : -1.0;
         const double z = prox_terms(spec.loss, y, omega, l.V).z;
-        double P, dP;
-        label(l, y, u, P, dP);
-        t += P * Eigen::Array2d(loss_value(spec.loss, y, z), (y - z) * (y - z));
+        t += P[k] * Eigen::Array2d(loss_value(spec.loss, y, z), (y - z) * (y - z));
       }
       return t;
     });
