@@ -218,7 +218,7 @@ std::string column_help(const Model& model, const std::string& column) {
       {"on_bound", "--optimize: no, lower, upper (optimum on a bound of --bounds) or zero (the lambda -> 0 limit)"},
       {"search", "--optimize/--reach: method, tolerance and local minima found"},
       {"seeds", "Monte Carlo seeds averaged"},
-      {"status", "simulate: ok, or non_finite when an estimate overflowed (its cells are then empty, exit code 3)"},
+      {"status", "simulate: ok; non_finite when an estimate overflowed, not_converged when a seed's readout fit did not reach its tolerance (the cells are then empty, exit code 3)"},
       {"allow_below", "validate: allowed deviation below the theory (k-sigma SE + finite-size allowance)"},
       {"allow_above", "validate: allowed deviation above the theory (k-sigma SE + finite-size allowance)"},
       {"verdict", "validate: PASS when every compared output is within its allowance, else FAIL"}};
@@ -407,11 +407,16 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
     if (!mine(spec, index)) continue;
     if (interrupted()) return mark_interrupted(out);
     std::vector<mc::Estimate> est;
+    std::string untrained;  // a seed's trainer did not converge: the point has no estimate
     try {
       est = model.simulate(pt, options);
     } catch (const Interrupted&) {
       return mark_interrupted(out);
+    } catch (const TrainingNotConverged& e) {
+      untrained = e.what();
+      est.assign(model.simulated_outputs().size(), mc::Estimate{std::nan(""), std::nan(""), 0});
     }
+    // Pooled even after a failure: with seeds split over MPI ranks this is a collective call.
     if (options.pool_seeds) est = options.pool_seeds(est);
     auto row = parameter_cells(model, pt);
     // An overflowed estimate (e.g. a label noise of 1e308) is no result: like a theory point that
@@ -425,13 +430,16 @@ SweepOutcome run_simulation(const Model& model, const SweepSpec& spec, const Sim
       row.emplace_back(finite ? est[k].standard_error : std::nan(""));
     }
     row.emplace_back(static_cast<double>(options.seeds.seeds));
-    row.emplace_back(std::string(non_finite.empty() ? "ok" : "non_finite"));
+    row.emplace_back(std::string(!untrained.empty() ? "not_converged" : non_finite.empty() ? "ok" : "non_finite"));
     append_text_cells(model, pt, row);
     t.rows.push_back(std::move(row));
     out.point_index.push_back(index);
     if (std::string note = model.regime_note(pt, options); !note.empty())
       out.notes.push_back("point " + describe_point(model, pt) + ": " + note);
-    if (!non_finite.empty()) {
+    if (!untrained.empty()) {
+      ++out.failed_points;
+      out.notes.push_back("point " + describe_point(model, pt) + ": no estimate: " + untrained);
+    } else if (!non_finite.empty()) {
       ++out.failed_points;
       out.notes.push_back("point " + describe_point(model, pt) + ": non-finite Monte Carlo estimate of " + non_finite);
     }
@@ -469,20 +477,24 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
     if (interrupted()) return mark_interrupted(out);
     PointResult th;
     std::vector<mc::Estimate> est;
+    std::string untrained;  // a seed's trainer did not converge: the point has no estimate and fails
     try {
       th = model.solve(pt, solver, warm);
       est = model.simulate(pt, simulation);
     } catch (const Interrupted&) {
       return mark_interrupted(out);
+    } catch (const TrainingNotConverged& e) {
+      untrained = e.what();
+      est.assign(model.simulated_outputs().size(), mc::Estimate{std::nan(""), std::nan(""), 0});
     }
-    if (simulation.pool_seeds) est = simulation.pool_seeds(est);
+    if (simulation.pool_seeds) est = simulation.pool_seeds(est);  // collective: also after a failure
     if (std::string note = model.regime_note(pt, simulation); !note.empty())
       out.notes.push_back("point " + describe_point(model, pt) + ": " + note);
     auto row = parameter_cells(model, pt);
     const Allowance allow = tolerance.rel_tol >= 0.0 ? Allowance{tolerance.rel_tol, tolerance.rel_tol}
                                                      : model.finite_size_allowance(pt);
-    bool pass = th.summary.converged;
-    std::string detail;
+    bool pass = th.summary.converged && untrained.empty();
+    std::string detail = untrained.empty() ? "" : " no Monte Carlo estimate: " + untrained + ";";
     for (const auto& [i, j] : shared) {
       const double theory = th.summary.converged ? th.values[i] : std::nan("");
       const mc::Estimate& e = est[j];
@@ -494,7 +506,7 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
       const double statistical = tolerance.k_sigma * e.standard_error + tolerance.abs_floor;
       const double allowed = gap >= 0.0 ? statistical + allow.above * std::abs(theory)
                                         : statistical + allow.below * std::abs(theory);
-      if (!(std::abs(gap) <= allowed)) {
+      if (untrained.empty() && !(std::abs(gap) <= allowed)) {
         pass = false;
         detail += " " + outputs[i] + ": MC " + std::to_string(e.mean) + " vs theory " + std::to_string(theory) +
                   ", gap " + std::to_string(gap) + " exceeds " + std::to_string(allowed) + ";";
@@ -514,7 +526,7 @@ SweepOutcome run_validation(const Model& model, const SweepSpec& spec, const Sol
     if (!pass) {
       ++out.failed_points;
       out.notes.push_back("point " + describe_point(model, pt) + ": " +
-                          (th.summary.converged ? "FAIL" + detail : th.summary.brief()));
+                          (th.summary.converged || !untrained.empty() ? "FAIL" + detail : th.summary.brief()));
     }
     if (!th.summary.converged) warm.clear();
   }

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "rmtsolve/core/error.hpp"
 #include "rmtsolve/core/interrupt.hpp"
 #include "rmtsolve/montecarlo/ridge.hpp"
 
@@ -62,7 +63,7 @@ Eigen::VectorXd fit_logistic(const Eigen::MatrixXd& F, const Eigen::VectorXd& y,
   ceres::Solve(options, problem, w.data(), &summary);
   throw_if_interrupted();
   if (!summary.IsSolutionUsable() || summary.termination_type == ceres::NO_CONVERGENCE)
-    throw std::runtime_error("logistic readout: L-BFGS did not converge: " + summary.message);
+    throw TrainingNotConverged("logistic readout: L-BFGS did not converge: " + summary.message);
   return w;
 }
 
@@ -85,7 +86,7 @@ Eigen::VectorXd fit_hinge(const Eigen::MatrixXd& F, const Eigen::VectorXd& y, do
     }
     if (worst < kTolerance) return w;
   }
-  throw std::runtime_error("hinge readout: dual coordinate descent did not reach its tolerance");
+  throw TrainingNotConverged("hinge readout: dual coordinate descent did not reach its tolerance in 100000 passes");
 }
 
 }  // namespace

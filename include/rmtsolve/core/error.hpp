@@ -17,4 +17,12 @@ class InvalidInput : public std::invalid_argument {
   std::string parameter_;
 };
 
+/// A Monte Carlo trainer (e.g. a logistic or hinge readout) that did not reach its tolerance in one
+/// seed.  Not bad input: the point has no estimate, and the sweep keeps its row (empty cells,
+/// status not_converged), reports it and goes on with the other points (exit 3, nothing lost).
+class TrainingNotConverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace rmtsolve
