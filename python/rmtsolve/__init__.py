@@ -323,6 +323,24 @@ def _range_text(name, value):
     return f"{float(lo)!r}:{float(hi)!r}"
 
 
+def _text_arg(name, value):
+    """A text argument of the search options: None or a string, refused by name otherwise."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: must be a string, got {type(value).__name__}")
+    return value
+
+
+def _solver_arg(solver):
+    """The solver options: None or a dict (its values are range-checked by the module)."""
+    if solver is None:
+        return {}
+    if not isinstance(solver, dict):
+        raise TypeError(f"solver: must be a dict such as {{'tolerance': 1e-10}}, got {type(solver).__name__}")
+    return solver
+
+
 def curve(model, solver=None, optimize=None, objective=None, bounds=None, reach=None, over=None, **params):
     """Theory learning curve of `model` over the given parameters.
 
@@ -332,9 +350,10 @@ def curve(model, solver=None, optimize=None, objective=None, bounds=None, reach=
     within bounds=(LO, HI); column "lambda_opt".  reach=("test_error", 0.1) or "test_error=0.1" with
     over="alpha" (or over=("alpha", LO, HI)) gives the smallest alpha reaching that value; column
     "alpha_reach".  Both together: the sample complexity at the optimal parameter."""
+    solver = _solver_arg(solver)
     search = _rmtsolve.SearchSpec()
-    search.optimize = optimize or ""
-    search.objective = objective or ""
+    search.optimize = _text_arg("optimize", optimize)
+    search.objective = _text_arg("objective", objective)
     search.bounds = _range_text("bounds", bounds)
     if reach is not None and not isinstance(reach, str):
         try:
@@ -344,7 +363,7 @@ def curve(model, solver=None, optimize=None, objective=None, bounds=None, reach=
         reach = f"{output}={float(value)!r}"
     search.reach = reach or ""
     if over is not None and not isinstance(over, str):
-        if len(over) != 3:
+        if not isinstance(over, (tuple, list)) or len(over) != 3:
             raise ValueError(f"over: must be 'PARAM', 'PARAM:LO:HI' or (PARAM, LO, HI), got {over!r}")
         over = f"{over[0]}:{float(over[1])!r}:{float(over[2])!r}"
     search.over = over or ""
@@ -371,6 +390,7 @@ def validate(model, d=400, seeds=8, n_test=0, seed=20261123, threads=0, k_sigma=
              solver=None, precision="float64", **params):
     """Theory and Monte Carlo side by side with a PASS/FAIL verdict per point.
     k_sigma in [0, 100]; rel_tol in [0, 1] (None: the model's finite-size allowance)."""
+    solver = _solver_arg(solver)
     with _ArrayFiles(model, _params(params)) as files:
         table = Table(_rmtsolve.validate(model, files.params, solver or {}, d, seeds, n_test, seed, threads, k_sigma,
                                          rel_tol, precision))

@@ -540,3 +540,18 @@ def test_ctrl_c_inside_a_theory_point_abandons_that_point():
     assert e.value.table.nrows == 0
     calls[0] = -10**9  # no further signal
     assert rmtsolve.curve("rf", alpha=[0.5, 1.0], activation=s).nrows == 2
+
+
+def test_search_and_solver_arguments_of_the_wrong_type_are_named():
+    # Found by trying every argument with numbers, arrays and None: these reached pybind11 or
+    # len() and came back as messages naming no argument.
+    cases = [(dict(optimize=1.5), "optimize: must be a string"),
+             (dict(objective=True), "objective: must be a string"),
+             (dict(over=0.5, reach="test_error=0.3"), "over: must be"),
+             (dict(solver=np.array([[1.0, 2.0]])), "solver: must be a dict")]
+    for kwargs, message in cases:
+        with pytest.raises((TypeError, ValueError)) as e:
+            rmtsolve.curve("rf", alpha=1.0, **kwargs)
+        assert str(e.value).startswith(message), (kwargs, str(e.value))
+    with pytest.raises(TypeError, match="^solver: must be a dict"):
+        rmtsolve.validate("rf", alpha=1.0, d=20, seeds=1, solver=[1e-10])
