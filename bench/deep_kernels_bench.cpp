@@ -5,6 +5,7 @@
 // (numbers in bench/notes/deep_kernels.md).
 #include <benchmark/benchmark.h>
 
+#include "drf_notebook.hpp"
 #include "baseline_process.hpp"
 
 #include <cstdio>
@@ -22,13 +23,7 @@ namespace {
 // The notebook's curve: two tanh layers of width 4d, a sign random-features teacher of width 2d,
 // λ = 1e-3, 20 values of n/d in linspace(0.1, 8, 20), one drawn network (draw + 20 points).
 void BM_DeepDrawnNotebook(benchmark::State& state) {
-  deep_rf::Spec spec;
-  spec.layers = deep_rf::parse_layers("4,4", "tanh", "gaussian");
-  spec.target = make_activation("sign");
-  spec.teacher_width = 2.0;
-  spec.lambda = 1e-3;
-  spec.method = deep_rf::Method::kDrawn;
-  spec.d = static_cast<int>(state.range(0));
+  deep_rf::Spec spec = drf_notebook_spec(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     const deep_rf::DrawnNetwork net = deep_rf::draw_network(spec);
     for (int i = 0; i < 20; ++i) {

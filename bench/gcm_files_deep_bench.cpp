@@ -11,6 +11,7 @@
 #include <string>
 
 #include "gcm_files.hpp"
+#include "drf_notebook.hpp"
 #include "equations/deep_rf/deep_rf.hpp"
 #include "rmtsolve/numerics/activation.hpp"
 #include "rmtsolve/numerics/matrix_checks.hpp"
@@ -135,13 +136,7 @@ BENCHMARK(BM_StageDsytrd)->ArgsProduct({{1000, 1200, 2000, 2400}, {1, 2}})->ArgN
 // One drawn network in the dRF notebook's setting (2 tanh layers of width 4d, sign RF teacher of
 // width 2d): the whole draw (weights, layer recursion, spectrum), by OpenBLAS thread count.
 void BM_StageDeepDraw(benchmark::State& state) {
-  deep_rf::Spec spec;
-  spec.layers = deep_rf::parse_layers("4,4", "tanh", "gaussian");
-  spec.target = make_activation("sign");
-  spec.teacher_width = 2.0;
-  spec.lambda = 1e-3;
-  spec.method = deep_rf::Method::kDrawn;
-  spec.d = static_cast<int>(state.range(0));
+  const deep_rf::Spec spec = drf_notebook_spec(static_cast<int>(state.range(0)));
   const BlasThreads threads(static_cast<int>(state.range(1)));
   for (auto _ : state) benchmark::DoNotOptimize(deep_rf::draw_network(spec).omega.data());
 }
