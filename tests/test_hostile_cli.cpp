@@ -678,12 +678,17 @@ TEST(HostileMessages, LongValuesAreQuotedShortWithTheirLength) {
   EXPECT_EQ(r.err.find(std::string(61, 'x')), std::string::npos) << r.err.substr(0, 400);
 }
 
-// --network only matters to the Monte Carlo, but `curve` used to accept any text for it: a
-// misspelt value must be refused by every command, naming the flag.
-TEST(HostileText, NetworkIsCheckedByCurveToo) {
+// --network only matters to the Monte Carlo and --spectrum only to the theory, but `curve` used to
+// accept any text for the first and `simulate` for the second: a misspelt value must be refused by
+// every command, naming the flag.
+TEST(HostileText, NetworkAndSpectrumAreCheckedByEveryCommand) {
   for (const char* model : {"srf", "srf-class"}) {
     const CliRun r = run_cli(std::string("curve ") + model + " --alpha 1 --network inf");
     EXPECT_EQ(r.code, 2) << model;
     EXPECT_NE(r.err.find("--network: must be real or spiked, got 'inf'"), std::string::npos) << r.err;
+    // and --spectrum, which only the theory uses, by simulate
+    const CliRun s = run_cli(std::string("simulate ") + model + " --alpha 1 --d 20 --seeds 1 --spectrum inf");
+    EXPECT_EQ(s.code, 2) << model;
+    EXPECT_NE(s.err.find("--spectrum: must be seed-free or sampled:D:SEED, got 'inf'"), std::string::npos) << s.err;
   }
 }

@@ -24,24 +24,9 @@ Spec spec_of(const rmtsolve::Point& pt) {
   s.lambda = pt["lambda"];
   s.noise = pt["noise"];
   spiked::is_real_network(pt.str("network"));
+  parse_spectrum(pt.str("spectrum"));  // refused by every command, not only by the theory
   s.shrink_correction = spiked::is_shrink_correction(pt.str("correction"));
   return s;
-}
-
-// "seed-free", or "sampled:D:SEED" for the theory conditional on one drawn W0 and spike.
-struct SpectrumChoice {
-  bool sampled = false;
-  int d = 0;
-  std::uint64_t seed = 0;
-};
-SpectrumChoice parse_spectrum(const std::string& text) {
-  SpectrumChoice choice;
-  if (text == "seed-free") return choice;
-  if (parse_size_and_seed(text, "sampled", choice.d, choice.seed)) {
-    choice.sampled = true;
-    return choice;
-  }
-  throw InvalidInput("spectrum", "must be seed-free or sampled:D:SEED, got '" + text + "'");
 }
 
 // Finite networks realise a fraction 1 − 1/(1 + r²p) of the one-step gain (measured,

@@ -8,6 +8,7 @@
 #include "rmtsolve/numerics/gauss_hermite.hpp"
 #include "rmtsolve/numerics/gaussian.hpp"
 #include "rmtsolve/montecarlo/sampling.hpp"
+#include "rmtsolve/model/model.hpp"
 #include "rmtsolve/numerics/spectral.hpp"
 #include "rmtsolve/io/table.hpp"
 
@@ -234,6 +235,16 @@ Result solve_full_iteration(const Spec& spec, const SolverOptions& options, cons
   w = 1.0 / (1.0 + m1 * out.V1 + n.ms2 * out.V2);
   set_errors(n, w, out);
   return out;
+}
+
+SpectrumChoice parse_spectrum(const std::string& text) {
+  SpectrumChoice choice;
+  if (text == "seed-free") return choice;
+  if (parse_size_and_seed(text, "sampled", choice.d, choice.seed)) {
+    choice.sampled = true;
+    return choice;
+  }
+  throw InvalidInput("spectrum", "must be seed-free or sampled:D:SEED, got '" + text + "'");
 }
 
 }  // namespace rmtsolve::srf

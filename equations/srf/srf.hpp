@@ -1,5 +1,6 @@
 #pragma once
 #include <Eigen/Dense>
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <string>
@@ -62,5 +63,14 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapp
 Result solve_full_iteration(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr);
 
 std::unique_ptr<Model> make_model();
+
+/// --spectrum of srf and srf-class: "seed-free" (Marchenko–Pastur), or "sampled:D:SEED" for the
+/// theory conditional on one drawn W0 and spike.  InvalidInput naming --spectrum otherwise.
+struct SpectrumChoice {
+  bool sampled = false;
+  int d = 0;
+  std::uint64_t seed = 0;
+};
+SpectrumChoice parse_spectrum(const std::string& text);
 
 }  // namespace rmtsolve::srf

@@ -5,6 +5,7 @@
 #include "rmtsolve/core/error.hpp"
 #include "rmtsolve/model/model.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
+#include "equations/srf/srf.hpp"
 #include "srf_glm.hpp"
 
 namespace rmtsolve::srf_glm {
@@ -22,6 +23,7 @@ Spec spec_of(const rmtsolve::Point& pt) {
   s.lambda = pt["lambda"];
   s.noise = pt["noise"];
   spiked::is_real_network(pt.str("network"));
+  srf::parse_spectrum(pt.str("spectrum"));  // refused by every command, not only by the theory
   s.shrink_correction = spiked::is_shrink_correction(pt.str("correction"));
   return s;
 }
@@ -57,12 +59,10 @@ class SrfClassModel final : public Model {
   bool concurrent_points() const override { return true; }
   PointResult solve(const rmtsolve::Point& pt, const SolverOptions& options, std::vector<double>& warm) const override {
     const Spec spec = spec_of(pt);
-    const std::string& spectrum_text = pt.str("spectrum");
-    int d = 0;
-    std::uint64_t seed = 0;
-    const bool sampled = spectrum_text != "seed-free";
-    if (sampled && !parse_size_and_seed(spectrum_text, "sampled", d, seed))
-      throw InvalidInput("spectrum", "must be seed-free or sampled:D:SEED, got '" + spectrum_text + "'");
+    const srf::SpectrumChoice spectrum = srf::parse_spectrum(pt.str("spectrum"));
+    const bool sampled = spectrum.sampled;
+    const int d = spectrum.d;
+    const std::uint64_t seed = spectrum.seed;
     Eigen::VectorXd state = Eigen::Map<const Eigen::VectorXd>(warm.data(), static_cast<Eigen::Index>(warm.size()));
     Result r;
     if (sampled) {
