@@ -692,3 +692,13 @@ TEST(HostileText, NetworkAndSpectrumAreCheckedByEveryCommand) {
     EXPECT_NE(s.err.find("--spectrum: must be seed-free or sampled:D:SEED, got 'inf'"), std::string::npos) << s.err;
   }
 }
+
+// Overflowing scales of the linear-dynamics Monte Carlo were blamed on "weights"/"inputs", words
+// the user never typed: they name the flag now.
+TEST(HostileText, LinearDynamicsOverflowNamesTheFlag) {
+  for (const char* flag : {"--c", "--sigma_u", "--sigma_w"}) {
+    const CliRun r = run_cli(std::string("simulate linear-dynamics --d 20 --seeds 1 ") + flag + " 1e308");
+    EXPECT_EQ(r.code, 2) << flag;
+    EXPECT_EQ(r.err.rfind(std::string("rmtsolve: error: ") + flag + ": too large", 0), 0u) << r.err;
+  }
+}

@@ -144,6 +144,10 @@ class DynamicsModel final : public Model {
     if (pt["t"] / h > 1e9) throw InvalidInput("dt", "t/dt exceeds 10^9 gradient steps");
     const int n = static_cast<int>(pt["n"]);
     const double noise = pt["noise"];
+    // Checked here, naming the flag, rather than by the trainer as "weights"/"inputs" in a seed.
+    if (!init.w0.allFinite()) throw InvalidInput("sigma_w", "too large: the drawn input weights overflow");
+    if (!init.u0.allFinite()) throw InvalidInput("sigma_u", "too large: the drawn readout weights overflow");
+    if (!std::isfinite(40.0 * c)) throw InvalidInput("c", "too large: the targets c z overflow");
     std::lock_guard<std::mutex> lock(mutex_);
     auto& runs = cache_.runs(simulation_key(*this, pt, o, "t"), std::max(1, o.seeds.seeds));
     std::vector<std::vector<double>> per_seed(runs.size());
