@@ -87,8 +87,9 @@ fault 1 "--alpha" validate rf --alpha 0.5,1e-9 --d 30 --seeds 2 --threads 1
 export RMTSOLVE_PROGRESS=lines
 interrupt() {
   local target="$1" expect="$2" tag="$3"
+  : > "$scratch/$tag.err"  # exists before tail opens it: the job may not have started yet
   mpirun -np 2 --oversubscribe "$cli" simulate rf --alpha 0.5:3:200 --d 300 --seeds 4 --threads 1 \
-    --output "$scratch/$tag.csv" 2> "$scratch/$tag.err" &
+    --output "$scratch/$tag.csv" 2>> "$scratch/$tag.err" &
   local job=$!
   timeout 300 tail -n +1 -f --pid=$job "$scratch/$tag.err" | grep -q -m1 'seeds' || true
   if [ "$target" = ranks ]; then kill -INT $(pgrep -P $job -f "$cli"); else kill -INT $job; fi
