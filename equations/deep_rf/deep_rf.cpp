@@ -128,7 +128,8 @@ void propagate_layer(const Layer& layer, const Eigen::MatrixXd& W, Linearisation
   // Ω̃_l = D P Pᵀ D with diagonal `variance`: the remainder is ≥ 0 (Var σ(u) ≥ Cov(σ(u), u)²/Var u,
   // slope = Cov/Var by Stein), up to rounding.
   m.extra = (variance.array() - slope.array().square() * a.array()).cwiseMax(0.0).matrix();
-  m.factor = slope.asDiagonal() * P;
+  P.array().colwise() *= slope.array();  // row scaling in place: no second k × m matrix
+  m.factor = std::move(P);
   m.mean = mean;
 }
 
