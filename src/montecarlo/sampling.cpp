@@ -98,12 +98,17 @@ Eigen::MatrixXd unit_rows(Eigen::Index rows, Eigen::Index cols, std::mt19937_64&
   return W;
 }
 
+namespace {
+void activate_chunk(const Activation& sigma, double* a, Eigen::Index begin, Eigen::Index end) {
+  if (sigma.apply_inplace) return sigma.apply_inplace(a + begin, static_cast<long>(end - begin));
+  for (Eigen::Index i = begin; i < end; ++i) a[i] = sigma.f(a[i]);
+}
+}  // namespace
+
 void apply_activation(const Activation& sigma, Eigen::MatrixXd& A) {
   double* a = A.data();
-  parallel_chunks(A.size(), kElementwiseChunk, [&](Eigen::Index, Eigen::Index begin, Eigen::Index end) {
-    if (sigma.apply_inplace) return sigma.apply_inplace(a + begin, static_cast<long>(end - begin));
-    for (Eigen::Index i = begin; i < end; ++i) a[i] = sigma.f(a[i]);
-  });
+  parallel_chunks(A.size(), kElementwiseChunk,
+                  [&](Eigen::Index, Eigen::Index begin, Eigen::Index end) { activate_chunk(sigma, a, begin, end); });
 }
 
 void apply_activation(const Activation& sigma, Eigen::MatrixXf& A) {
@@ -132,8 +137,13 @@ Eigen::MatrixXd activated_product(const Eigen::MatrixXd& X, const Eigen::MatrixX
                                   const Activation& sigma, double scale, bool single_precision) {
   if (!single_precision) {
     Eigen::MatrixXd F = X * W.transpose();
-    apply_activation(sigma, F);
-    F *= scale;
+    // σ and the scale on each cache-sized chunk while it is hot: one sweep of F through memory, on
+    // every core, instead of a second single-threaded one (the same operations, bit for bit).
+    double* f = F.data();
+    parallel_chunks(F.size(), kElementwiseChunk, [&](Eigen::Index, Eigen::Index begin, Eigen::Index end) {
+      activate_chunk(sigma, f, begin, end);
+      for (Eigen::Index i = begin; i < end; ++i) f[i] *= scale;
+    });
     return F;
   }
   Eigen::MatrixXf F = X.cast<float>() * W_single.transpose();
