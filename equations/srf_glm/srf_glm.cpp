@@ -1,6 +1,7 @@
 #include "srf_glm.hpp"
 
 #include <boost/math/constants/constants.hpp>
+#include <boost/math/special_functions/owens_t.hpp>
 #include <gsl/gsl_integration.h>
 
 #include <algorithm>
@@ -168,17 +169,6 @@ struct Channel {
       dP[0] = dP[1] = 0.0;
     }
   }
-  // P(y | u) and its derivative in the mean of ξ.
-  static void label(const Local& l, double y, double u, double& P, double& dP) {
-    const double mean = l.t0 + l.t1 * u;
-    if (l.tsd > 0.0) {
-      P = normal_cdf(y * mean / l.tsd);
-      dP = y * l.rho * normal_pdf(mean / l.tsd) / l.tsd;
-    } else {  // γ = 1, noiseless: the label is sign(κ)
-      P = y * mean > 0.0 ? 1.0 : (mean == 0.0 ? 0.5 : 0.0);
-      dP = 0.0;
-    }
-  }
   // Points in u where the integrand is not smooth (hinge prox branches) or steep (label switch).
   std::vector<double> breaks(const Local& l) const {
     std::vector<double> k;
@@ -240,25 +230,32 @@ struct Channel {
       return t;
     });
   }
-  // P(sign ŷ ≠ y | κ) on fresh data: the fresh field is ŷ0 + √Q u with the same label law.
-  double misclassified(const Local& l) const {
-    std::vector<double> kinks = breaks(l);
-    kinks.push_back(-l.yhat0 / l.sq);
-    // gaussian_expectation always cuts at 0; near-coinciding cuts (ŷ0 ≈ 0, t0 ≈ 0) would leave
-    // segments too short for the double-exponential rule.
-    kinks.erase(std::remove_if(kinks.begin(), kinks.end(), [](double k) { return !(std::abs(k) < 40.0 && std::abs(k) > 1e-9); }),
-                kinks.end());
-    std::sort(kinks.begin(), kinks.end());
-    kinks.erase(std::unique(kinks.begin(), kinks.end(), [](double a, double b) { return b - a < 1e-9; }), kinks.end());
-    return gaussian_expectation([&](double u) {
-      double P, dP;
-      label(l, l.yhat0 + l.sq * u > 0.0 ? -1.0 : 1.0, u, P, dP);
-      return P;
-    }, 0.0, 1.0, kinks);
-  }
+  // P(sign ŷ ≠ y | κ) on fresh data, in closed form (README.md, "Errors").
+  double misclassified(const Local& l) const { return disagreement(l.yhat0, l.sq, l.t0, l.t1, l.tsd); }
 };
 
 }  // namespace
+
+double disagreement(double yhat0, double sd, double t0, double t1, double tsd) {
+  using Policy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
+  if (!(tsd > 0.0) && t1 == 0.0) {  // the label is sign(t0)
+    if (t0 == 0.0) return 0.5;
+    return normal_cdf((t0 > 0.0 ? -yhat0 : yhat0) / sd);
+  }
+  // Standardised fields X = (ŷ − ŷ0)/sd and Y = (T − t0)/s_T, correlation r, thresholds −a, −b:
+  // P(disagree) = Φ(a) + Φ(b) − 2Φ2(a, b; r) = 2T(a, α_a) + 2T(b, α_b) + 1{ab < 0, or one is 0 and a + b < 0},
+  // α_a = (b − r a)/(a √(1 − r²)), α_b = (a − r b)/(b √(1 − r²)) (Owen 1956).
+  const double sT = std::hypot(t1, tsd), r = t1 / sT, c = tsd / sT;  // c = √(1 − r²) without cancellation
+  const double a = yhat0 / sd, b = t0 / sT;
+  if (a == 0.0 && b == 0.0) return std::acos(r) / boost::math::constants::pi<double>();  // both thresholds at the mean
+  auto T = [&](double h, double num) {  // T(h, num/(h c)); at h = 0, T(0, ±∞ or 0) = atan(·)/(2π)
+    if (h == 0.0) return num == 0.0 ? 0.0 : (num > 0.0 ? 0.25 : -0.25);
+    return boost::math::owens_t(h, num / (h * c), Policy());
+  };
+  const double beta = (a * b > 0.0 || (a * b == 0.0 && a + b >= 0.0)) ? 0.0 : 1.0;
+  const double p = 2.0 * T(a, b - r * a) + 2.0 * T(b, a - r * b) + beta;
+  return std::min(1.0, std::max(0.0, p));
+}
 
 Mapping map_network(const Spec& spec) {
   validate(spec);

@@ -58,6 +58,11 @@ struct Result {
 Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr,
              const spiked::SampledSpectrum* sampled = nullptr, Eigen::VectorXd* warm = nullptr);
 
+/// P(sign ŷ ≠ sign T) for jointly Gaussian ŷ = ŷ0 + sd·u and T = t0 + t1 u + tsd ε (u, ε ~ N(0,1)
+/// independent): the misclassification probability given κ, a bivariate-normal orthant probability
+/// in closed form through Owen's T (README.md, "Errors").
+double disagreement(double yhat0, double sd, double t0, double t1, double tsd);
+
 std::unique_ptr<Model> make_model();
 
 }  // namespace rmtsolve::srf_glm

@@ -1,5 +1,6 @@
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <Eigen/Dense>
 #include <random>
@@ -42,6 +43,15 @@ struct StudentNodes {
   Eigen::ArrayXd weight, kappa, mu0, mu1, ms2;
 };
 StudentNodes student_nodes(const Activation& sigma, const Mapping& mapping, int nodes);
+/// The same at given nodes and weights (any rule over κ ~ N(0,1)).
+StudentNodes student_nodes(const Activation& sigma, const Mapping& mapping, const Eigen::ArrayXd& kappa,
+                           const Eigen::ArrayXd& weight);
+
+/// Moments of σ(m + s z) by a fixed composite Gauss–Legendre rule, for the built-in activations
+/// without a closed form that are analytic off the imaginary axis (tanh, sigmoid, softplus, gelu):
+/// near machine precision at ~300 evaluations of σ instead of the adaptive rule's thousands.
+/// Empty for every other σ (closed forms, kinks, polynomials, user activations).
+std::optional<GaussianMoments> panel_moments(const Activation& sigma, double m, double s);
 
 /// The same coefficients at one κ (for adaptive quadrature over κ): mean μ0, slope μ1, and
 /// `second` holding μ*² = E σ² − μ0² − c μ1².
