@@ -311,11 +311,26 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   // Channel side at every κ node, then the shared ℓ2 prior.  Conjugates are kept for the output.
   Eigen::Matrix<double, 6, 1> hats;
   double bias_curvature = 0.0;
+  // Odd σ: μ0(−κ) = −μ0(κ) while μ1 and μ*² are even, so ŷ0(−κ) = −ŷ0(κ), t0 is odd and V, Q,
+  // t1 even; with prox(−y, −ω) = −prox(y, ω) and a symmetric u rule the channel at (−κ, −u, −y)
+  // mirrors the one at (κ, u, y): A, B, C are even in κ and D odd, so every sum below (κ D and
+  // μ0 D included) is twice its half over κ > 0.  Checked on the tabulated coefficients, not
+  // assumed from the activation's name.
+  const bool mirrored = [&] {
+    for (Eigen::Index i = 0, j = nk - 1; i <= j; ++i, --j) {
+      auto near = [](double a, double b) { return std::abs(a - b) <= 1e-14 * std::max({1.0, std::abs(a), std::abs(b)}); };
+      if (!near(n.kappa[i], -n.kappa[j]) || !near(n.weight[i], n.weight[j]) || !near(n.mu0[i], -n.mu0[j]) ||
+          !near(n.mu1[i], n.mu1[j]) || !near(n.ms2[i], n.ms2[j]))
+        return false;
+    }
+    return true;
+  }();
+  const Eigen::Index first = mirrored ? nk / 2 : 0;  // κ > 0 (and κ = 0 for an odd count, once)
   auto channel_side = [&](const Eigen::VectorXd& x, double& bias_step) {
     double Vh1 = 0, Vh2 = 0, qh1 = 0, qh2 = 0, th = 0, ph = 0, g = 0, h = 0;
-    for (Eigen::Index i = 0; i < nk; ++i) {
+    for (Eigen::Index i = first; i < nk; ++i) {
       const Eigen::Array4d a = channel.moments(channel.local(i, x));
-      const double w = n.weight[i], m1 = n.mu1[i] * n.mu1[i];
+      const double w = (mirrored && 2 * i + 1 != nk ? 2.0 : 1.0) * n.weight[i], m1 = n.mu1[i] * n.mu1[i];
       Vh1 += w * m1 * a[0];
       Vh2 += w * n.ms2[i] * a[0];
       qh1 += w * m1 * a[1];
@@ -408,9 +423,9 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   // Errors, conditionally on κ then averaged.  Test MSE in closed form: E y² = 1, E[y|κ] = h0 and
   // E[ξ y|κ] = h1 for the label field of variance ρ² + Δ.
   const double tsd = std::sqrt(rho * rho + channel.extra);
-  for (Eigen::Index i = 0; i < nk; ++i) {
+  for (Eigen::Index i = first; i < nk; ++i) {  // every term is even in κ for odd σ (see `mirrored`)
     const Local l = channel.local(i, x);
-    const double w = n.weight[i];
+    const double w = (mirrored && 2 * i + 1 != nk ? 2.0 : 1.0) * n.weight[i];
     const double h0 = tsd > 0.0 ? 2.0 * normal_cdf(l.t0 / tsd) - 1.0 : (l.t0 > 0.0 ? 1.0 : -1.0);
     const double h1 = tsd > 0.0 ? 2.0 * rho * normal_pdf(l.t0 / tsd) / tsd : 0.0;
     out.test_error += w * (1.0 - 2.0 * l.yhat0 * h0 - 2.0 * n.mu1[i] * out.psi * h1 + l.yhat0 * l.yhat0 + l.Q);
