@@ -25,7 +25,7 @@ double normal_cdf(double x) { return 0.5 * std::erfc(-x * boost::math::constants
 double normal_pdf(double x) { return boost::math::constants::one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
 
 void validate(const Spec& s) {
-  spiked::validate_step(s.alpha, s.beta, s.alpha0, s.eta, s.kappa_nodes);
+  spiked::validate_step(s.alpha, s.beta, s.alpha0, s.eta, s.kappa_points, s.kappa_width);
   auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
   if (!non_negative(s.lambda)) throw InvalidInput("lambda", "penalty must be non-negative and finite");
   if (!non_negative(s.noise)) throw InvalidInput("noise", "noise variance must be non-negative and finite");
@@ -36,22 +36,24 @@ void validate(const Spec& s) {
   if (s.field_nodes < 4 || s.field_nodes > 1000) throw InvalidInput("field-nodes", "must be in 4..1000");
 }
 
-// The student's coefficients at the κ nodes: depend on (σ, r, c, nodes) only, so a sweep over α,
+// The student's coefficients at the κ nodes: depend on (σ, r, c, rule) only, so a sweep over α,
 // β, λ or the loss tabulates them once per thread.
 const spiked::StudentNodes& cached_nodes(const Spec& spec, const Mapping& mp) {
   struct Entry {
     ActivationKey activation;
-    double r = 0, c = 0;
-    int nodes = 0;
+    double r = 0, c = 0, width = 0;
+    int points = 0;
     spiked::StudentNodes table;
     bool valid = false;
   };
   thread_local Entry last;
   const ActivationKey activation = activation_key(spec.activation);
-  if (!(last.valid && last.activation == activation && last.r == mp.r && last.c == mp.c && last.nodes == spec.kappa_nodes)) {
+  if (!(last.valid && last.activation == activation && last.r == mp.r && last.c == mp.c && last.points == spec.kappa_points &&
+        last.width == spec.kappa_width)) {
     last.valid = false;  // stays invalid if the tabulation throws
-    last.table = spiked::student_nodes(spec.activation, mp, spec.kappa_nodes);
-    last = Entry{activation, mp.r, mp.c, spec.kappa_nodes, std::move(last.table), true};
+    const spiked::KappaRule rule = spiked::kappa_rule(mp.r, spec.kappa_points, spec.kappa_width);
+    last.table = spiked::student_nodes(spec.activation, mp, rule.kappa, rule.weight);
+    last = Entry{activation, mp.r, mp.c, spec.kappa_width, spec.kappa_points, std::move(last.table), true};
   }
   return last.table;
 }
@@ -195,20 +197,33 @@ struct Channel {
     return total;
   }
   // (A, B, C, D) = E_u Σ_y of (P(1 − ∂z/∂ω)/V, P f², ∂P f, P f), f = (prox(ω) − ω)/V.
-  Eigen::Array4d moments(const Local& l) const {
-    // The rules visit u in increasing order, so the logistic prox at the previous node, moved by
-    // its slope dz/dω = 1 − V a, starts Newton next to the root (the root itself is unchanged).
+  // `memory` (logistic only, 6 doubles per u node, NaN until first written): the prox, its
+  // field and its slope at each (u node, label) from the previous evaluation at this κ node.
+  // Near the fixed point the map is evaluated at nearly the same state again and again, so that
+  // prox moved by its slope starts Newton within round-off of the root (the root is unchanged).
+  Eigen::Array4d moments(const Local& l, double* memory = nullptr) const {
+    // Otherwise the rules visit u in increasing order, so the logistic prox at the previous node,
+    // moved by its slope dz/dω = 1 − V a, starts Newton next to the root.
     double last_omega = std::nan(""), last_z[2] = {0.0, 0.0}, last_dz[2] = {0.0, 0.0};
+    Eigen::Index node = 0;
     return expect<4>(l, [&](double u) {
       const double omega = l.yhat0 + l.sq * u;
       double P[2], dP[2];
       labels(l, u, P, dP);
       Eigen::Array4d t = Eigen::Array4d::Zero();
+      double* slot = memory ? memory + 6 * node++ : nullptr;
       for (int k = 0; k < 2; ++k) {
         const double y = k ? 1.0 : -1.0;
-        const ProxTerms p = prox_terms(spec.loss, y, omega, l.V, last_z[k] + last_dz[k] * (omega - last_omega));
+        double guess = last_z[k] + last_dz[k] * (omega - last_omega);
+        if (slot && std::isfinite(slot[3 * k])) guess = slot[3 * k] + slot[3 * k + 2] * (omega - slot[3 * k + 1]);
+        const ProxTerms p = prox_terms(spec.loss, y, omega, l.V, guess);
         last_z[k] = p.z;
         last_dz[k] = 1.0 - l.V * p.a;
+        if (slot) {
+          slot[3 * k] = p.z;
+          slot[3 * k + 1] = omega;
+          slot[3 * k + 2] = last_dz[k];
+        }
         t += Eigen::Array4d(P[k] * p.a, P[k] * p.f * p.f, dP[k] * p.f, P[k] * p.f);
       }
       last_omega = omega;
@@ -326,10 +341,14 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     return true;
   }();
   const Eigen::Index first = mirrored ? nk / 2 : 0;  // κ > 0 (and κ = 0 for an odd count, once)
+  const Eigen::Index u_nodes = channel.rule.node.size();
+  std::vector<double> prox_memory(spec.loss == Loss::kLogistic ? static_cast<size_t>(6 * u_nodes * (nk - first)) : 0,
+                                  std::nan(""));
   auto channel_side = [&](const Eigen::VectorXd& x, double& bias_step) {
     double Vh1 = 0, Vh2 = 0, qh1 = 0, qh2 = 0, th = 0, ph = 0, g = 0, h = 0;
     for (Eigen::Index i = first; i < nk; ++i) {
-      const Eigen::Array4d a = channel.moments(channel.local(i, x));
+      double* memory = prox_memory.empty() ? nullptr : prox_memory.data() + 6 * u_nodes * (i - first);
+      const Eigen::Array4d a = channel.moments(channel.local(i, x), memory);
       const double w = (mirrored && 2 * i + 1 != nk ? 2.0 : 1.0) * n.weight[i], m1 = n.mu1[i] * n.mu1[i];
       Vh1 += w * m1 * a[0];
       Vh2 += w * n.ms2[i] * a[0];
