@@ -77,14 +77,16 @@ Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, dou
 }
 
 // The κ rule: composite Gauss–Legendre (spec.kappa_points per panel) over κ ∈ [−8, 8] (the
-// Gaussian mass outside is 1e-15), panels of width h = min(0.5, 0.65/r) out to |κ| = 4 + 2h and
+// Gaussian mass outside is 1e-15), panels of width h = min(0.5, 0.65/r) (at least 0.01) out to |κ| = 4 + 2h and
 // unit panels beyond, symmetric about 0.  With a step the channel terms change on the scale on which
 // σ(rκ + √c z) saturates, ~1/r in κ, and by orders of magnitude there (V(κ), Q(κ) ∝ μ1(κ)²):
 // Gauss–Hermite with 80 nodes (spacing ≈ 0.3 near |κ| = 1.5) left 2e-3 in the hinge's
 // classification error at η̃ = 4 and did not converge with 120–240 nodes; the panels converge
 // spectrally (equations/srf_glm/README.md, Numerics; test SrfGlm.KappaRuleIsConvergedAtAStrongStep).
 KappaRule kappa_rule(double r, int points, double width) {
-  const double h = width > 0.0 ? width : std::min(0.5, 0.65 / std::max(std::abs(r), 1e-300));
+  // The floor bounds the rule at 900 panels per half line when r is huge (a step that saturates σ,
+  // refused later as such); below it, for r > 65, the band of width ~1/r is under-resolved.
+  const double h = width > 0.0 ? width : std::max(0.01, std::min(0.5, 0.65 / std::max(std::abs(r), 1e-300)));
   std::vector<double> breaks{0.0};
   const double fine_end = 4.0 + 2.0 * h;
   while (breaks.back() < fine_end - 1e-12) breaks.push_back(breaks.back() + h);

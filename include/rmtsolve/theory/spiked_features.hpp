@@ -39,7 +39,7 @@ std::string step_culprit(double label_noise, double label_second, double alpha0)
 void validate_step(double alpha, double beta, double alpha0, double eta, int kappa_points, double kappa_width);
 
 /// The quadrature rule over the spike projection κ ~ N(0,1) shared by srf and srf-class: composite
-/// Gauss–Legendre with `points` per panel, panels of width h (`width`, or min(0.5, 0.65/r) when 0)
+/// Gauss–Legendre with `points` per panel, panels of width h (`width`, or min(0.5, 0.65/r), at least 0.01, when 0)
 /// over |κ| ≤ 4 + 2h and unit panels out to |κ| = 8, nodes ascending and exactly mirrored about 0.
 /// Why not Gauss–Hermite: equations/srf_glm/README.md, Numerics.
 struct KappaRule {
