@@ -16,7 +16,7 @@ namespace rmtsolve::srf {
 namespace {
 
 void validate(const Spec& s) {
-  spiked::validate_step(s.alpha, s.beta, s.alpha0, s.eta, s.kappa_nodes);
+  spiked::validate_step(s.alpha, s.beta, s.alpha0, s.eta, s.kappa_points, s.kappa_width);
   auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
   if (!non_negative(s.lambda)) throw InvalidInput("lambda", "ridge must be non-negative and finite");
   if (!non_negative(s.noise)) throw InvalidInput("noise", "noise variance must be non-negative and finite");
@@ -28,10 +28,12 @@ struct Nodes : spiked::StudentNodes {
   Eigen::ArrayXd h0, h1, h2;
 };
 
-Nodes tabulate(const Activation& sigma, const Activation& link, const Mapping& mp, double noise, int n) {
-  Nodes t{spiked::student_nodes(sigma, mp, n), Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n)};
+Nodes tabulate(const Activation& sigma, const Activation& link, const Mapping& mp, double noise, int points, double width) {
+  const spiked::KappaRule rule = spiked::kappa_rule(mp.r, points, width);
+  const Eigen::Index n = rule.kappa.size();
+  Nodes t{spiked::student_nodes(sigma, mp, rule.kappa, rule.weight), Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n)};
   const double rho = std::sqrt(std::max(0.0, 1.0 - mp.gamma * mp.gamma));
-  for (int i = 0; i < n; ++i) {
+  for (Eigen::Index i = 0; i < n; ++i) {
     const double centre = mp.gamma * t.kappa[i];
     if (rho > 0.0) {
       const GaussianMoments y = gaussian_moments(link, centre, rho);
@@ -53,17 +55,19 @@ const Nodes& cached_nodes(const Spec& spec, const Mapping& mp) {
   struct Entry {
     ActivationKey activation, target;
     double r = 0, c = 0, gamma = 0, noise = 0;
-    int nodes = 0;
+    int points = 0;
+    double width = 0;
     Nodes table;
     bool valid = false;
   };
   thread_local Entry last;
   const ActivationKey activation = activation_key(spec.activation), target = activation_key(spec.target);
   if (!(last.valid && last.activation == activation && last.target == target && last.r == mp.r &&
-        last.c == mp.c && last.gamma == mp.gamma && last.noise == spec.noise && last.nodes == spec.kappa_nodes)) {
+        last.c == mp.c && last.gamma == mp.gamma && last.noise == spec.noise && last.points == spec.kappa_points &&
+        last.width == spec.kappa_width)) {
     last.valid = false;  // stays invalid if tabulate throws
-    last.table = tabulate(spec.activation, spec.target, mp, spec.noise, spec.kappa_nodes);
-    last = Entry{activation, target, mp.r, mp.c, mp.gamma, spec.noise, spec.kappa_nodes, std::move(last.table), true};
+    last.table = tabulate(spec.activation, spec.target, mp, spec.noise, spec.kappa_points, spec.kappa_width);
+    last = Entry{activation, target, mp.r, mp.c, mp.gamma, spec.noise, spec.kappa_points, spec.kappa_width, std::move(last.table), true};
   }
   return last.table;
 }

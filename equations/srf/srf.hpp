@@ -29,7 +29,8 @@ struct Spec {
   double noise = 0.0;   // Δ, label-noise variance (both batches)
   /// docs/theory/srf.md §1.3: for non-odd σ the σ'' term shrinks every row; use the corrected mapping.
   bool shrink_correction = true;
-  int kappa_nodes = 80;  // Gauss–Hermite nodes over the spike projection κ
+  int kappa_points = 8;      // Gauss–Legendre points per panel of the κ rule (spiked::kappa_rule)
+  double kappa_width = 0.0;  // its panel width near κ = 0; 0: min(0.5, 0.65/r), at least 0.01
 };
 
 /// The spiked random-features parameters the network maps to (docs/theory/srf.md §1.3).

@@ -1,6 +1,7 @@
 #include "srf_glm.hpp"
 
 #include <boost/math/constants/constants.hpp>
+#include <boost/math/special_functions/owens_t.hpp>
 #include <gsl/gsl_integration.h>
 
 #include <algorithm>
@@ -24,7 +25,7 @@ double normal_cdf(double x) { return 0.5 * std::erfc(-x * boost::math::constants
 double normal_pdf(double x) { return boost::math::constants::one_div_root_two_pi<double>() * std::exp(-0.5 * x * x); }
 
 void validate(const Spec& s) {
-  spiked::validate_step(s.alpha, s.beta, s.alpha0, s.eta, s.kappa_nodes);
+  spiked::validate_step(s.alpha, s.beta, s.alpha0, s.eta, s.kappa_points, s.kappa_width);
   auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
   if (!non_negative(s.lambda)) throw InvalidInput("lambda", "penalty must be non-negative and finite");
   if (!non_negative(s.noise)) throw InvalidInput("noise", "noise variance must be non-negative and finite");
@@ -35,22 +36,24 @@ void validate(const Spec& s) {
   if (s.field_nodes < 4 || s.field_nodes > 1000) throw InvalidInput("field-nodes", "must be in 4..1000");
 }
 
-// The student's coefficients at the κ nodes: depend on (σ, r, c, nodes) only, so a sweep over α,
+// The student's coefficients at the κ nodes: depend on (σ, r, c, rule) only, so a sweep over α,
 // β, λ or the loss tabulates them once per thread.
 const spiked::StudentNodes& cached_nodes(const Spec& spec, const Mapping& mp) {
   struct Entry {
     ActivationKey activation;
-    double r = 0, c = 0;
-    int nodes = 0;
+    double r = 0, c = 0, width = 0;
+    int points = 0;
     spiked::StudentNodes table;
     bool valid = false;
   };
   thread_local Entry last;
   const ActivationKey activation = activation_key(spec.activation);
-  if (!(last.valid && last.activation == activation && last.r == mp.r && last.c == mp.c && last.nodes == spec.kappa_nodes)) {
+  if (!(last.valid && last.activation == activation && last.r == mp.r && last.c == mp.c && last.points == spec.kappa_points &&
+        last.width == spec.kappa_width)) {
     last.valid = false;  // stays invalid if the tabulation throws
-    last.table = spiked::student_nodes(spec.activation, mp, spec.kappa_nodes);
-    last = Entry{activation, mp.r, mp.c, spec.kappa_nodes, std::move(last.table), true};
+    const spiked::KappaRule rule = spiked::kappa_rule(mp.r, spec.kappa_points, spec.kappa_width);
+    last.table = spiked::student_nodes(spec.activation, mp, rule.kappa, rule.weight);
+    last = Entry{activation, mp.r, mp.c, spec.kappa_width, spec.kappa_points, std::move(last.table), true};
   }
   return last.table;
 }
@@ -168,17 +171,6 @@ struct Channel {
       dP[0] = dP[1] = 0.0;
     }
   }
-  // P(y | u) and its derivative in the mean of ξ.
-  static void label(const Local& l, double y, double u, double& P, double& dP) {
-    const double mean = l.t0 + l.t1 * u;
-    if (l.tsd > 0.0) {
-      P = normal_cdf(y * mean / l.tsd);
-      dP = y * l.rho * normal_pdf(mean / l.tsd) / l.tsd;
-    } else {  // γ = 1, noiseless: the label is sign(κ)
-      P = y * mean > 0.0 ? 1.0 : (mean == 0.0 ? 0.5 : 0.0);
-      dP = 0.0;
-    }
-  }
   // Points in u where the integrand is not smooth (hinge prox branches) or steep (label switch).
   std::vector<double> breaks(const Local& l) const {
     std::vector<double> k;
@@ -205,20 +197,33 @@ struct Channel {
     return total;
   }
   // (A, B, C, D) = E_u Σ_y of (P(1 − ∂z/∂ω)/V, P f², ∂P f, P f), f = (prox(ω) − ω)/V.
-  Eigen::Array4d moments(const Local& l) const {
-    // The rules visit u in increasing order, so the logistic prox at the previous node, moved by
-    // its slope dz/dω = 1 − V a, starts Newton next to the root (the root itself is unchanged).
+  // `memory` (logistic only, 6 doubles per u node, NaN until first written): the prox, its
+  // field and its slope at each (u node, label) from the previous evaluation at this κ node.
+  // Near the fixed point the map is evaluated at nearly the same state again and again, so that
+  // prox moved by its slope starts Newton within round-off of the root (the root is unchanged).
+  Eigen::Array4d moments(const Local& l, double* memory = nullptr) const {
+    // Otherwise the rules visit u in increasing order, so the logistic prox at the previous node,
+    // moved by its slope dz/dω = 1 − V a, starts Newton next to the root.
     double last_omega = std::nan(""), last_z[2] = {0.0, 0.0}, last_dz[2] = {0.0, 0.0};
+    Eigen::Index node = 0;
     return expect<4>(l, [&](double u) {
       const double omega = l.yhat0 + l.sq * u;
       double P[2], dP[2];
       labels(l, u, P, dP);
       Eigen::Array4d t = Eigen::Array4d::Zero();
+      double* slot = memory ? memory + 6 * node++ : nullptr;
       for (int k = 0; k < 2; ++k) {
         const double y = k ? 1.0 : -1.0;
-        const ProxTerms p = prox_terms(spec.loss, y, omega, l.V, last_z[k] + last_dz[k] * (omega - last_omega));
+        double guess = last_z[k] + last_dz[k] * (omega - last_omega);
+        if (slot && std::isfinite(slot[3 * k])) guess = slot[3 * k] + slot[3 * k + 2] * (omega - slot[3 * k + 1]);
+        const ProxTerms p = prox_terms(spec.loss, y, omega, l.V, guess);
         last_z[k] = p.z;
         last_dz[k] = 1.0 - l.V * p.a;
+        if (slot) {
+          slot[3 * k] = p.z;
+          slot[3 * k + 1] = omega;
+          slot[3 * k + 2] = last_dz[k];
+        }
         t += Eigen::Array4d(P[k] * p.a, P[k] * p.f * p.f, dP[k] * p.f, P[k] * p.f);
       }
       last_omega = omega;
@@ -240,25 +245,32 @@ struct Channel {
       return t;
     });
   }
-  // P(sign ŷ ≠ y | κ) on fresh data: the fresh field is ŷ0 + √Q u with the same label law.
-  double misclassified(const Local& l) const {
-    std::vector<double> kinks = breaks(l);
-    kinks.push_back(-l.yhat0 / l.sq);
-    // gaussian_expectation always cuts at 0; near-coinciding cuts (ŷ0 ≈ 0, t0 ≈ 0) would leave
-    // segments too short for the double-exponential rule.
-    kinks.erase(std::remove_if(kinks.begin(), kinks.end(), [](double k) { return !(std::abs(k) < 40.0 && std::abs(k) > 1e-9); }),
-                kinks.end());
-    std::sort(kinks.begin(), kinks.end());
-    kinks.erase(std::unique(kinks.begin(), kinks.end(), [](double a, double b) { return b - a < 1e-9; }), kinks.end());
-    return gaussian_expectation([&](double u) {
-      double P, dP;
-      label(l, l.yhat0 + l.sq * u > 0.0 ? -1.0 : 1.0, u, P, dP);
-      return P;
-    }, 0.0, 1.0, kinks);
-  }
+  // P(sign ŷ ≠ y | κ) on fresh data, in closed form (README.md, "Errors").
+  double misclassified(const Local& l) const { return disagreement(l.yhat0, l.sq, l.t0, l.t1, l.tsd); }
 };
 
 }  // namespace
+
+double disagreement(double yhat0, double sd, double t0, double t1, double tsd) {
+  using Policy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
+  if (!(tsd > 0.0) && t1 == 0.0) {  // the label is sign(t0)
+    if (t0 == 0.0) return 0.5;
+    return normal_cdf((t0 > 0.0 ? -yhat0 : yhat0) / sd);
+  }
+  // Standardised fields X = (ŷ − ŷ0)/sd and Y = (T − t0)/s_T, correlation r, thresholds −a, −b:
+  // P(disagree) = Φ(a) + Φ(b) − 2Φ2(a, b; r) = 2T(a, α_a) + 2T(b, α_b) + 1{ab < 0, or one is 0 and a + b < 0},
+  // α_a = (b − r a)/(a √(1 − r²)), α_b = (a − r b)/(b √(1 − r²)) (Owen 1956).
+  const double sT = std::hypot(t1, tsd), r = t1 / sT, c = tsd / sT;  // c = √(1 − r²) without cancellation
+  const double a = yhat0 / sd, b = t0 / sT;
+  if (a == 0.0 && b == 0.0) return std::acos(r) / boost::math::constants::pi<double>();  // both thresholds at the mean
+  auto T = [&](double h, double num) {  // T(h, num/(h c)); at h = 0, T(0, ±∞ or 0) = atan(·)/(2π)
+    if (h == 0.0) return num == 0.0 ? 0.0 : (num > 0.0 ? 0.25 : -0.25);
+    return boost::math::owens_t(h, num / (h * c), Policy());
+  };
+  const double beta = (a * b > 0.0 || (a * b == 0.0 && a + b >= 0.0)) ? 0.0 : 1.0;
+  const double p = 2.0 * T(a, b - r * a) + 2.0 * T(b, a - r * b) + beta;
+  return std::min(1.0, std::max(0.0, p));
+}
 
 Mapping map_network(const Spec& spec) {
   validate(spec);
@@ -314,11 +326,30 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   // Channel side at every κ node, then the shared ℓ2 prior.  Conjugates are kept for the output.
   Eigen::Matrix<double, 6, 1> hats;
   double bias_curvature = 0.0;
+  // Odd σ: μ0(−κ) = −μ0(κ) while μ1 and μ*² are even, so ŷ0(−κ) = −ŷ0(κ), t0 is odd and V, Q,
+  // t1 even; with prox(−y, −ω) = −prox(y, ω) and a symmetric u rule the channel at (−κ, −u, −y)
+  // mirrors the one at (κ, u, y): A, B, C are even in κ and D odd, so every sum below (κ D and
+  // μ0 D included) is twice its half over κ > 0.  Checked on the tabulated coefficients, not
+  // assumed from the activation's name.
+  const bool mirrored = [&] {
+    for (Eigen::Index i = 0, j = nk - 1; i <= j; ++i, --j) {
+      auto near = [](double a, double b) { return std::abs(a - b) <= 1e-14 * std::max({1.0, std::abs(a), std::abs(b)}); };
+      if (!near(n.kappa[i], -n.kappa[j]) || !near(n.weight[i], n.weight[j]) || !near(n.mu0[i], -n.mu0[j]) ||
+          !near(n.mu1[i], n.mu1[j]) || !near(n.ms2[i], n.ms2[j]))
+        return false;
+    }
+    return true;
+  }();
+  const Eigen::Index first = mirrored ? nk / 2 : 0;  // κ > 0 (and κ = 0 for an odd count, once)
+  const Eigen::Index u_nodes = channel.rule.node.size();
+  std::vector<double> prox_memory(spec.loss == Loss::kLogistic ? static_cast<size_t>(6 * u_nodes * (nk - first)) : 0,
+                                  std::nan(""));
   auto channel_side = [&](const Eigen::VectorXd& x, double& bias_step) {
     double Vh1 = 0, Vh2 = 0, qh1 = 0, qh2 = 0, th = 0, ph = 0, g = 0, h = 0;
-    for (Eigen::Index i = 0; i < nk; ++i) {
-      const Eigen::Array4d a = channel.moments(channel.local(i, x));
-      const double w = n.weight[i], m1 = n.mu1[i] * n.mu1[i];
+    for (Eigen::Index i = first; i < nk; ++i) {
+      double* memory = prox_memory.empty() ? nullptr : prox_memory.data() + 6 * u_nodes * (i - first);
+      const Eigen::Array4d a = channel.moments(channel.local(i, x), memory);
+      const double w = (mirrored && 2 * i + 1 != nk ? 2.0 : 1.0) * n.weight[i], m1 = n.mu1[i] * n.mu1[i];
       Vh1 += w * m1 * a[0];
       Vh2 += w * n.ms2[i] * a[0];
       qh1 += w * m1 * a[1];
@@ -411,9 +442,9 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   // Errors, conditionally on κ then averaged.  Test MSE in closed form: E y² = 1, E[y|κ] = h0 and
   // E[ξ y|κ] = h1 for the label field of variance ρ² + Δ.
   const double tsd = std::sqrt(rho * rho + channel.extra);
-  for (Eigen::Index i = 0; i < nk; ++i) {
+  for (Eigen::Index i = first; i < nk; ++i) {  // every term is even in κ for odd σ (see `mirrored`)
     const Local l = channel.local(i, x);
-    const double w = n.weight[i];
+    const double w = (mirrored && 2 * i + 1 != nk ? 2.0 : 1.0) * n.weight[i];
     const double h0 = tsd > 0.0 ? 2.0 * normal_cdf(l.t0 / tsd) - 1.0 : (l.t0 > 0.0 ? 1.0 : -1.0);
     const double h1 = tsd > 0.0 ? 2.0 * rho * normal_pdf(l.t0 / tsd) / tsd : 0.0;
     out.test_error += w * (1.0 - 2.0 * l.yhat0 * h0 - 2.0 * n.mu1[i] * out.psi * h1 + l.yhat0 * l.yhat0 + l.Q);

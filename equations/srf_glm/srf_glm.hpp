@@ -31,7 +31,8 @@ struct Spec {
   double lambda = 1e-2; // ℓ2 penalty: Σℓ + (λ/2)‖a‖² (square loss: the ridge of srf)
   double noise = 0.0;   // Δ, probit label noise
   bool shrink_correction = true;  // srf's row-shrink correction of the mapping for non-odd σ
-  int kappa_nodes = 80;  // Gauss–Hermite nodes over the spike projection κ (as srf)
+  int kappa_points = 8;      // Gauss–Legendre points per panel of the κ rule (README.md, Numerics)
+  double kappa_width = 0.0;  // panel width of the κ rule near κ = 0; 0: min(0.5, 0.65/r), at least 0.01
   int field_nodes = 120; // Gauss–Hermite nodes over the student field (square and logistic loss)
 };
 
@@ -57,6 +58,11 @@ struct Result {
 /// x between the points of a sweep.
 Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr,
              const spiked::SampledSpectrum* sampled = nullptr, Eigen::VectorXd* warm = nullptr);
+
+/// P(sign ŷ ≠ sign T) for jointly Gaussian ŷ = ŷ0 + sd·u and T = t0 + t1 u + tsd ε (u, ε ~ N(0,1)
+/// independent): the misclassification probability given κ, a bivariate-normal orthant probability
+/// in closed form through Owen's T (README.md, "Errors").
+double disagreement(double yhat0, double sd, double t0, double t1, double tsd);
 
 std::unique_ptr<Model> make_model();
 

@@ -1,6 +1,12 @@
 #include "rmtsolve/theory/spiked_features.hpp"
 
+#include <gsl/gsl_integration.h>
+
+#include <algorithm>
+#include <boost/math/constants/constants.hpp>
 #include <cmath>
+#include <memory>
+#include <vector>
 
 #include "rmtsolve/core/error.hpp"
 #include "rmtsolve/numerics/gauss_hermite.hpp"
@@ -15,14 +21,15 @@ std::string step_culprit(double label_noise, double label_second, double alpha0)
   return "eta";
 }
 
-void validate_step(double alpha, double beta, double alpha0, double eta, int kappa_nodes) {
+void validate_step(double alpha, double beta, double alpha0, double eta, int kappa_points, double kappa_width) {
   auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
   auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
   if (!positive(alpha)) throw InvalidInput("alpha", "readout batch n/d must be positive and finite");
   if (!positive(beta)) throw InvalidInput("beta", "width p/d must be positive and finite");
   if (!non_negative(alpha0)) throw InvalidInput("alpha0", "first-step batch n0/d must be non-negative and finite");
   if (!non_negative(eta)) throw InvalidInput("eta", "step size must be non-negative and finite");
-  if (kappa_nodes < 4 || kappa_nodes > 1000) throw InvalidInput("kappa-nodes", "must be in 4..1000");
+  if (kappa_points < 2 || kappa_points > 64) throw InvalidInput("kappa-points", "must be in 2..64");
+  if (!(kappa_width >= 0.0) || !(kappa_width <= 8.0)) throw InvalidInput("kappa-width", "must be in [0, 8] (0: automatic)");
 }
 
 Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, double alpha0, double eta,
@@ -69,19 +76,130 @@ Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, dou
   return m;
 }
 
+// The κ rule: composite Gauss–Legendre (spec.kappa_points per panel) over κ ∈ [−8, 8] (the
+// Gaussian mass outside is 1e-15), panels of width h = min(0.5, 0.65/r) (at least 0.01) out to |κ| = 4 + 2h and
+// unit panels beyond, symmetric about 0.  With a step the channel terms change on the scale on which
+// σ(rκ + √c z) saturates, ~1/r in κ, and by orders of magnitude there (V(κ), Q(κ) ∝ μ1(κ)²):
+// Gauss–Hermite with 80 nodes (spacing ≈ 0.3 near |κ| = 1.5) left 2e-3 in the hinge's
+// classification error at η̃ = 4 and did not converge with 120–240 nodes; the panels converge
+// spectrally (equations/srf_glm/README.md, Numerics; test SrfGlm.KappaRuleIsConvergedAtAStrongStep).
+KappaRule kappa_rule(double r, int points, double width) {
+  // The floor bounds the rule at 900 panels per half line when r is huge (a step that saturates σ,
+  // refused later as such); below it, for r > 65, the band of width ~1/r is under-resolved.
+  const double h = width > 0.0 ? width : std::max(0.01, std::min(0.5, 0.65 / std::max(std::abs(r), 1e-300)));
+  std::vector<double> breaks{0.0};
+  const double fine_end = 4.0 + 2.0 * h;
+  while (breaks.back() < fine_end - 1e-12) breaks.push_back(breaks.back() + h);
+  while (breaks.back() < 8.0 - 1e-12) breaks.push_back(std::min(8.0, breaks.back() + 1.0));
+  std::unique_ptr<gsl_integration_glfixed_table, decltype(&gsl_integration_glfixed_table_free)> table(
+      gsl_integration_glfixed_table_alloc(points), gsl_integration_glfixed_table_free);
+  std::vector<std::pair<double, double>> positive;  // (κ, weight) over κ > 0
+  for (size_t j = 0; j + 1 < breaks.size(); ++j)
+    for (size_t i = 0; i < table->n; ++i) {
+      double z = 0.0, w = 0.0;
+      gsl_integration_glfixed_point(breaks[j], breaks[j + 1], i, &z, &w, table.get());
+      positive.emplace_back(z, w * boost::math::constants::one_div_root_two_pi<double>() * std::exp(-0.5 * z * z));
+    }
+  std::sort(positive.begin(), positive.end());
+  // Ascending, the κ < 0 half the exact mirror of the κ > 0 half (the odd-σ symmetry and the
+  // sign-change search of the classification error rely on both).
+  const Eigen::Index half = static_cast<Eigen::Index>(positive.size());
+  Eigen::ArrayXd kappa(2 * half), weight(2 * half);
+  for (Eigen::Index k = 0; k < half; ++k) {
+    kappa[half + k] = positive[k].first;
+    kappa[half - 1 - k] = -positive[k].first;
+    weight[half + k] = weight[half - 1 - k] = positive[k].second;
+  }
+  return {std::move(kappa), std::move(weight)};
+}
+
+namespace {
+
+// The built-in activations without closed-form moments whose only singularities lie on the line
+// Re x = 0 at |Im x| ≥ π/2 (tanh: ±iπ/2, sigmoid and softplus: ±iπ; gelu is entire).
+bool analytic_off_the_imaginary_axis(const Activation& sigma) {
+  return !sigma.closed_form && sigma.kinks.empty() && sigma.polynomial_degree < 0 &&
+         (sigma.name == "tanh" || sigma.name == "sigmoid" || sigma.name == "softplus" || sigma.name == "gelu");
+}
+
+}  // namespace
+
+std::optional<GaussianMoments> panel_moments(const Activation& sigma, double m, double s) {
+  if (!analytic_off_the_imaginary_axis(sigma) || !(s > 0.0) || !std::isfinite(s) || !std::isfinite(m)) return std::nullopt;
+  // Composite 12-point Gauss–Legendre over z ∈ [−9, 9] (outside, the Gaussian mass is 2e-19):
+  // unit panels in z carry the Gaussian factor, and panels of unit width in x = m + sz over
+  // |x| ≤ 4, growing geometrically beyond (each panel at most half its distance to Re x = 0 long),
+  // keep every panel at least π/2 from σ's singularities relative to its length, so the rule
+  // converges like (1 + π + …)^−24 (the test SrfGlm.PanelMomentsMatchTheAdaptiveRule measures
+  // ≤ 7e-14 against the adaptive rule).
+  thread_local const std::unique_ptr<gsl_integration_glfixed_table, decltype(&gsl_integration_glfixed_table_free)> table(
+      gsl_integration_glfixed_table_alloc(12), gsl_integration_glfixed_table_free);
+  constexpr double L = 9.0;
+  thread_local std::vector<double> breaks;
+  breaks.clear();
+  for (int k = -static_cast<int>(L); k <= static_cast<int>(L); ++k) breaks.push_back(k);
+  auto cut_at_x = [&](double x) {
+    const double z = (x - m) / s;
+    if (std::abs(z) < L) breaks.push_back(z);
+  };
+  for (int k = -4; k <= 4; ++k) cut_at_x(k);
+  for (double x = 6.0; x < std::abs(m) + L * s; x *= 1.5) {  // panels no longer than their distance to Re x = 0
+    cut_at_x(x);
+    cut_at_x(-x);
+  }
+  std::sort(breaks.begin(), breaks.end());
+  // Nodes and weights first, then σ and the Gaussian weight over the whole buffer (vectorised
+  // where the activation offers it): this is the hot loop of every tabulation in κ.
+  thread_local Eigen::ArrayXd z, w, v;
+  const Eigen::Index points = static_cast<Eigen::Index>((breaks.size() - 1) * table->n);
+  z.resize(points);
+  w.resize(points);
+  Eigen::Index k = 0;
+  for (size_t j = 0; j + 1 < breaks.size(); ++j) {
+    const double a = breaks[j], b = breaks[j + 1];
+    if (!(b - a > 1e-12)) continue;
+    for (size_t i = 0; i < table->n; ++i, ++k) gsl_integration_glfixed_point(a, b, i, &z[k], &w[k], table.get());
+  }
+  const auto zk = z.head(k);
+  const Eigen::ArrayXd wk = w.head(k) * (-0.5 * zk.square()).exp() * boost::math::constants::one_div_root_two_pi<double>();
+  v = m + s * zk;
+  if (sigma.apply_inplace) {
+    sigma.apply_inplace(v.data(), static_cast<long>(k));
+  } else {
+    for (Eigen::Index i = 0; i < k; ++i) v[i] = sigma(v[i]);
+  }
+  GaussianMoments mo;
+  mo.mean = (wk * v).sum();
+  mo.slope = (wk * zk * v).sum() / s;
+  mo.second = (wk * v.square()).sum();
+  return mo;
+}
+
+namespace {
+GaussianMoments moments_at(const Activation& sigma, double m, double s) {
+  if (auto fixed = panel_moments(sigma, m, s)) return *fixed;
+  return gaussian_moments(sigma, m, s);
+}
+}  // namespace
+
 GaussianMoments student_at(const Activation& sigma, const Mapping& mp, double kappa) {
-  GaussianMoments g = gaussian_moments(sigma, mp.r * kappa, std::sqrt(mp.c));
+  GaussianMoments g = moments_at(sigma, mp.r * kappa, std::sqrt(mp.c));
   g.second = std::max(0.0, g.second - g.mean * g.mean - mp.c * g.slope * g.slope);
   return g;
 }
 
 StudentNodes student_nodes(const Activation& sigma, const Mapping& mp, int n) {
   const GaussHermiteRule rule = gauss_hermite(n);
-  StudentNodes t{rule.weight.array(), rule.node.array(), Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n)};
+  return student_nodes(sigma, mp, rule.node.array(), rule.weight.array());
+}
+
+StudentNodes student_nodes(const Activation& sigma, const Mapping& mp, const Eigen::ArrayXd& kappa, const Eigen::ArrayXd& weight) {
+  const Eigen::Index n = kappa.size();
+  StudentNodes t{weight, kappa, Eigen::ArrayXd(n), Eigen::ArrayXd(n), Eigen::ArrayXd(n)};
   const double s = std::sqrt(mp.c);
   GaussianMoments student{};
-  for (int i = 0; i < n; ++i) {
-    if (i == 0 || mp.r != 0.0) student = gaussian_moments(sigma, mp.r * t.kappa[i], s);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (i == 0 || mp.r != 0.0) student = moments_at(sigma, mp.r * t.kappa[i], s);
     t.mu0[i] = student.mean;
     t.mu1[i] = student.slope;
     t.ms2[i] = std::max(0.0, student.second - student.mean * student.mean - mp.c * student.slope * student.slope);

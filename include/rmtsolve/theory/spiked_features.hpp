@@ -1,5 +1,6 @@
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <Eigen/Dense>
 #include <random>
@@ -33,8 +34,18 @@ Mapping map_one_step(const Activation& sigma, const GaussianMoments& labels, dou
 std::string step_culprit(double label_noise, double label_second, double alpha0);
 
 /// The ratios every one-step model shares, checked in one place (InvalidInput naming the flag):
-/// α = n/d and β = p/d positive, α0 = n0/d and η̃ non-negative, all finite; κ-nodes in 4..1000.
-void validate_step(double alpha, double beta, double alpha0, double eta, int kappa_nodes);
+/// α = n/d and β = p/d positive, α0 = n0/d and η̃ non-negative, all finite; the κ rule's points
+/// per panel in 2..64 and panel width in [0, 8].
+void validate_step(double alpha, double beta, double alpha0, double eta, int kappa_points, double kappa_width);
+
+/// The quadrature rule over the spike projection κ ~ N(0,1) shared by srf and srf-class: composite
+/// Gauss–Legendre with `points` per panel, panels of width h (`width`, or min(0.5, 0.65/r), at least 0.01, when 0)
+/// over |κ| ≤ 4 + 2h and unit panels out to |κ| = 8, nodes ascending and exactly mirrored about 0.
+/// Why not Gauss–Hermite: equations/srf_glm/README.md, Numerics.
+struct KappaRule {
+  Eigen::ArrayXd kappa, weight;
+};
+KappaRule kappa_rule(double r, int points = 8, double width = 0.0);
 
 /// The student's conditional Gaussian-equivalence coefficients at the nodes of a Gauss–Hermite
 /// rule in the spike projection κ: μ0(κ), μ1(κ) and μ*(κ)² (equations/srf/README.md).
@@ -42,6 +53,15 @@ struct StudentNodes {
   Eigen::ArrayXd weight, kappa, mu0, mu1, ms2;
 };
 StudentNodes student_nodes(const Activation& sigma, const Mapping& mapping, int nodes);
+/// The same at given nodes and weights (any rule over κ ~ N(0,1), e.g. kappa_rule).
+StudentNodes student_nodes(const Activation& sigma, const Mapping& mapping, const Eigen::ArrayXd& kappa,
+                           const Eigen::ArrayXd& weight);
+
+/// Moments of σ(m + s z) by a fixed composite Gauss–Legendre rule, for the built-in activations
+/// without a closed form that are analytic off the imaginary axis (tanh, sigmoid, softplus, gelu):
+/// near machine precision at ~300 evaluations of σ instead of the adaptive rule's thousands.
+/// Empty for every other σ (closed forms, kinks, polynomials, user activations).
+std::optional<GaussianMoments> panel_moments(const Activation& sigma, double m, double s);
 
 /// The same coefficients at one κ (for adaptive quadrature over κ): mean μ0, slope μ1, and
 /// `second` holding μ*² = E σ² − μ0² − c μ1².
