@@ -158,7 +158,11 @@ std::vector<ModelFlags*> add_model_subcommands(CLI::App* parent, const std::stri
     if (kind != "simulate") add_solver_flags(f.app, c);
     if (kind == "curve") add_search_flags(f.app, c);
     if (kind == "curve")  // same flag as simulate's; models that allow it split long curves into segments
-      f.app->add_option("--threads", c.solver.threads, "worker threads for long curves of models that allow it (gcm) (0: one per core)")
+      f.app->add_option("--threads", c.solver.threads,
+                        m->concurrent_points()
+                            ? "worker threads (0: one per core): a long curve is split into warm-started segments of at least "
+                              "16 points, one per thread"
+                            : "worker threads (0: one per core); unused by this model, which solves a curve on one thread")
           ->capture_default_str();
     if (kind != "curve") add_simulation_flags(f.app, c);
     if (kind == "validate") {
