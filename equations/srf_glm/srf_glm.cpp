@@ -205,7 +205,7 @@ struct Channel {
   // Near the fixed point the map is evaluated at nearly the same state again and again, so that
   // prox moved by its slope starts Newton within round-off of the root (the root is unchanged).
   Eigen::Array4d moments(const Local& l, double* memory = nullptr) const {
-    if (spec.loss == Loss::kHinge) return hinge_moments(hinge_field(l));  // closed form (hinge_channel.cpp)
+    if (spec.loss == Loss::kHinge && !spec.hinge_by_quadrature) return hinge_moments(hinge_field(l));  // closed form (hinge_channel.cpp)
     // Otherwise the rules visit u in increasing order, so the logistic prox at the previous node,
     // moved by its slope dz/dω = 1 − V a, starts Newton next to the root.
     double last_omega = std::nan(""), last_z[2] = {0.0, 0.0}, last_dz[2] = {0.0, 0.0};
@@ -236,7 +236,7 @@ struct Channel {
   }
   // Training averages (loss, squared error) at the fixed point: ŷ = prox(ω) on the training set.
   Eigen::Array2d training(const Local& l) const {
-    if (spec.loss == Loss::kHinge) return hinge_training(hinge_field(l));
+    if (spec.loss == Loss::kHinge && !spec.hinge_by_quadrature) return hinge_training(hinge_field(l));
     return expect<2>(l, [&](double u) {
       const double omega = l.yhat0 + l.sq * u;
       Eigen::Array2d t = Eigen::Array2d::Zero();
