@@ -64,6 +64,28 @@ double lower_orthant(double h, double k, double r, double c) {
   return std::max(0.0, base - Th - Tk);
 }
 
+// The intervals of one label share ends (u_v, u_1, the label switch), and the orthant forms chosen
+// for neighbours often meet there: each label's orthants are remembered (exact arguments) while
+// its terms are summed.
+struct OrthantMemo {
+  int n = 0;
+  double h[16], k[16], r[16], value[16];
+};
+thread_local OrthantMemo memo;
+
+double lower_orthant_remembered(double h, double k, double r, double c) {
+  for (int i = 0; i < memo.n; ++i)
+    if (memo.h[i] == h && memo.k[i] == k && memo.r[i] == r) return memo.value[i];
+  const double v = lower_orthant(h, k, r, c);
+  if (memo.n < 16) {
+    memo.h[memo.n] = h;
+    memo.k[memo.n] = k;
+    memo.r[memo.n] = r;
+    memo.value[memo.n++] = v;
+  }
+  return v;
+}
+
 // The probability of the label (+1 after the mirror u → −u for −1) given u: Φ(α + b u) with
 // α = t0/tsd, b = t1/tsd, or for a noiseless label (tsd = 0) a step, constant on either side of `cut`.
 struct Prob {
@@ -119,8 +141,8 @@ struct Prob {
 // log-concave integrand falls off (the tails beyond it are then no larger than the interval's
 // mass), or as the total minus both tails when its mode lies inside.
 double rectangle_small(double l, double h, const Prob& p) {
-  auto L = [&](double x) { return lower_orthant(x, p.k, p.r, p.c); };    // ∫_{−∞}^x
-  auto R = [&](double x) { return lower_orthant(-x, p.k, -p.r, p.c); };  // ∫_x^∞
+  auto L = [&](double x) { return lower_orthant_remembered(x, p.k, p.r, p.c); };    // ∫_{−∞}^x
+  auto R = [&](double x) { return lower_orthant_remembered(-x, p.k, -p.r, p.c); };  // ∫_x^∞
   if (l == -kInf) return h == kInf ? Phi(p.k) : L(h);
   if (h == kInf) return R(l);
   if (p.slope(l) <= 0.0) return std::max(0.0, R(l) - R(h));
@@ -196,6 +218,7 @@ void narrow_band(double u1, double eps, double sd, const Prob& p, LabelTerms& t)
 // [u_v, u_1), u_v = u_1 − V/sd, and moves by V (f = 1) below u_v.
 LabelTerms one_label(double c0, double sd, double V, const Prob& p, bool training) {
   LabelTerms t;
+  memo.n = 0;
   const double u1 = (1.0 - c0) / sd, eps = V / sd, uv = V > 0.0 ? u1 - eps : u1;
   const double Pv = J0(-kInf, uv, p);
   const Kterms Kv = K(-kInf, uv, p);
