@@ -166,14 +166,8 @@ double J0(double l, double h, const Prob& p) {
     return rectangle_small(lo, hi, p);
   };
   const double root = -p.alpha / p.b;
-  if (!(l < root && root < h)) return piece(l, h);
-  if (std::isinf(l) || std::isinf(h)) {
-    // A half line across the switch is one orthant; Owen's terms are O(1) with round-off ~1e-16,
-    // so where the orthant is not small (≥ 0.05: relative error ≤ 1e-14) it needs no split.
-    const double whole = std::isinf(l) ? lower_orthant_remembered(h, p.k, p.r, p.c) : lower_orthant_remembered(-l, p.k, -p.r, p.c);
-    if (whole >= 0.05) return whole;
-  }
-  return piece(l, root) + piece(root, h);
+  if (l < root && root < h) return piece(l, root) + piece(root, h);
+  return piece(l, h);
 }
 
 // K0, K1 = ∫_l^h φ(u) φ(α + b u) u^k du: φ(u)φ(α + b u) = g0 φ(S(u − m)) S, a Gaussian in u.
