@@ -157,6 +157,7 @@ TEST(SrfGlm, HingeChannelInClosedFormEqualsTheIntegralOverTheField) {
       {-6.0, 0.5, 0.5, 0.6},    // label −1 almost surely: P(+1) in the far tail
       {1.3, 0.0, 0.0, 0.0},     // sign teacher with γ = 1: y = sign(t0)
       {-0.4, 0.0, 0.0, 0.0},    // γ = −1
+      {0.4, 0.8, 0.0, 0.0},     // noiseless label switching at u = −0.5 (a step in u; not reached by srf-class)
   };
   struct Field {
     double V, sd, yhat0;
@@ -168,6 +169,7 @@ TEST(SrfGlm, HingeChannelInClosedFormEqualsTheIntegralOverTheField) {
       {0.5, 0.05, 3.0},  // every margin satisfied: the moments live in the far tail (u < −40)
       {0.7, 0.3, -2.5},  // margins violated for y = +1
       {0.2, 1e-6, 0.3},  // Q tiny: the field is deterministic
+      {1.0, 1.0, 1.2},   // wide band holding the switch of the noiseless step label below
   };
   double worst = 0.0;
   int absolute_only = 0;  // terms within the absolute floor but not within 1e-12 relative

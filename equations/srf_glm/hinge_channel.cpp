@@ -113,6 +113,7 @@ struct Prob {
       right = 1.0 - left;
     }
   }
+  double db() const { return probit ? b : 1.0; }  // the factor of K in ∫ u^k φ P′ = db·K_k
   Prob flipped() const {  // Φ(−α − b u): the complement of a probit
     Prob p = *this;
     p.alpha = -alpha;
@@ -171,13 +172,23 @@ double J0(double l, double h, const Prob& p) {
 }
 
 // K0, K1 = ∫_l^h φ(u) φ(α + b u) u^k du: φ(u)φ(α + b u) = g0 φ(S(u − m)) S, a Gaussian in u.
-// Zero for the noiseless label (its ∂P is taken as 0, as in the quadrature).
+// The integrations by parts below use b K_k = ∫ u^k φ(u) P′(u) du; for the noiseless label with a
+// switch (t1 ≠ 0) P′ = jump δ(u − cut), so there K0 = jump φ(cut), K1 = cut K0 (and "b" = 1) if
+// the switch lies inside.  (That label's ∂P with respect to the mean of ξ is taken as 0, as in the
+// quadrature: C = 0.)
 struct Kterms {
   double k0 = 0.0, k1 = 0.0;
 };
 Kterms K(double l, double h, const Prob& p) {
   Kterms out;
-  if (!p.probit || !(l < h)) return out;
+  if (!(l < h)) return out;
+  if (!p.probit) {
+    if (l < p.cut && p.cut < h) {
+      out.k0 = (p.right - p.left) * phi(p.cut);
+      out.k1 = p.cut * out.k0;
+    }
+    return out;
+  }
   const double lo = p.S * (l - p.m), hi = p.S * (h - p.m);
   out.k0 = p.g0 * mass(lo, hi);
   out.k1 = p.m * out.k0 + p.g0 / p.S * ((std::isinf(lo) ? 0.0 : phi(lo)) - (std::isinf(hi) ? 0.0 : phi(hi)));
@@ -223,7 +234,7 @@ LabelTerms one_label(double c0, double sd, double V, const Prob& p, bool trainin
   const double Pv = J0(-kInf, uv, p);
   const Kterms Kv = K(-kInf, uv, p);
   t.B = t.D = Pv;
-  t.G = Kv.k0;
+  t.G = p.probit ? Kv.k0 : 0.0;
   if (V > 0.0) {
     const double reach = std::max(std::abs(u1), std::abs(uv));
     // The rate at which log Φ(α + b u) changes over the band: b φ(x)/Φ(x) (≈ |b x| in the lower
@@ -237,30 +248,30 @@ LabelTerms one_label(double c0, double sd, double V, const Prob& p, bool trainin
     const bool cut_inside = !p.probit && uv < p.cut && p.cut < u1;
     // Up to ε (1 + |u| + steep) = 4 the band's integrand is within 2^24/24! ≈ 3e-17 of a polynomial
     // of degree 23, which the 12-point rule integrates exactly.
-    if (!cut_inside && eps * (1.0 + reach + steep) <= 4.0) {
+    if (!cut_inside && eps * (1.0 + reach + steep) <= 4.0) {  // (a switch of a noiseless label inside: exact below)
       narrow_band(u1, eps, sd, p, t);
     } else {
       // Band integrals by parts: J1 = [−g] + b K0, J2 = J0 + [−u g] + b K1 over [u_v, u_1).
       const double Pb = J0(uv, u1, p);
       const Kterms Kb = K(uv, u1, p);
-      const double J1b = p.g(uv) - p.g(u1) + p.b * Kb.k0;
-      const double J2b = Pb + p.ug(uv) - p.ug(u1) + p.b * Kb.k1;
+      const double J1b = p.g(uv) - p.g(u1) + p.db() * Kb.k0;
+      const double J2b = Pb + p.ug(uv) - p.ug(u1) + p.db() * Kb.k1;
       t.A = Pb / V;
       t.D += (u1 * Pb - J1b) / eps;
       t.B += (u1 * u1 * Pb - 2.0 * u1 * J1b + J2b) / (eps * eps);
-      t.G += (u1 * Kb.k0 - Kb.k1) / eps;
+      if (p.probit) t.G += (u1 * Kb.k0 - Kb.k1) / eps;
     }
   }
   if (training) {
     // Below u_v: loss 1 − V − ω = sd (u_v − u), squared error sd²(u_v − u)²; above u_1: squared
     // error sd²(u − u_1)²; zero in the band.  Written with the margins dv = sd u_v, d1 = sd u_1
     // (u_v², u_1² alone can overflow when Q underflows).
-    const double dv = 1.0 - V - c0, d1 = 1.0 - c0, gv = p.g(uv), g1 = p.g(u1);
-    t.loss = dv * Pv + sd * gv - sd * p.b * Kv.k0;
+    const double dv = 1.0 - V - c0, d1 = 1.0 - c0, gv = p.g(uv), g1 = p.g(u1), db = p.db();
+    t.loss = dv * Pv + sd * gv - sd * db * Kv.k0;
     const double Pf = J0(u1, kInf, p);
     const Kterms Kf = K(u1, kInf, p);
-    const double below = (sd * sd + dv * dv) * Pv + sd * dv * gv - 2.0 * dv * sd * p.b * Kv.k0 + sd * sd * p.b * Kv.k1;
-    const double above = (sd * sd + d1 * d1) * Pf - sd * d1 * g1 - 2.0 * d1 * sd * p.b * Kf.k0 + sd * sd * p.b * Kf.k1;
+    const double below = (sd * sd + dv * dv) * Pv + sd * dv * gv - 2.0 * dv * sd * db * Kv.k0 + sd * sd * db * Kv.k1;
+    const double above = (sd * sd + d1 * d1) * Pf - sd * d1 * g1 - 2.0 * d1 * sd * db * Kf.k0 + sd * sd * db * Kf.k1;
     t.sq = below + above;
   }
   return t;
