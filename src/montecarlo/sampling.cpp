@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/random/normal_distribution.hpp>
+#include <cblas.h>
 #include <cstdint>
 #include <exception>
 #include <thread>
@@ -136,7 +137,14 @@ Eigen::MatrixXd activation_with_slope(const Activation& sigma, Eigen::MatrixXd& 
 Eigen::MatrixXd activated_product(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W, const Eigen::MatrixXf& W_single,
                                   const Activation& sigma, double scale, bool single_precision) {
   if (!single_precision) {
-    Eigen::MatrixXd F = X * W.transpose();
+    // dgemm straight into uninitialised storage (β = 0): Eigen's product would first zero F in one
+    // serial pass (and take all its page faults on this thread) before a β = 1 dgemm.
+    Eigen::MatrixXd F(X.rows(), W.rows());
+    if (F.size() > 0)
+      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<int>(X.rows()), static_cast<int>(W.rows()),
+                  static_cast<int>(X.cols()), 1.0, X.data(), static_cast<int>(std::max<Eigen::Index>(1, X.rows())),
+                  W.data(), static_cast<int>(std::max<Eigen::Index>(1, W.rows())), 0.0, F.data(),
+                  static_cast<int>(X.rows()));
     // σ and the scale on each cache-sized chunk while it is hot: one sweep of F through memory, on
     // every core, instead of a second single-threaded one (the same operations, bit for bit).
     double* f = F.data();
