@@ -40,7 +40,7 @@ ReadoutData draw_readout_data(const FeatureMap& features, const Teacher& teacher
     return X;
   };
   ReadoutData data;
-  const Eigen::MatrixXd X = inputs(n);
+  Eigen::MatrixXd X = inputs(n);
   data.y = teacher.labels(X, rng);
   throw_if_interrupted();
   data.F = features(X);
@@ -48,17 +48,20 @@ ReadoutData draw_readout_data(const FeatureMap& features, const Teacher& teacher
   // in which the stream has always been read.  Their features come from one product: one large
   // gemm instead of a product, a temporary and a copy per block (the features are row by row, so
   // the numbers are the same).
+  recycle(X);
   data.y_test.resize(n_test);
-  Eigen::MatrixXd Xt(n_test, d);
+  Eigen::MatrixXd Xt = reusable_matrix(n_test, d);
   for (Eigen::Index done = 0; done < n_test; done += kTestBlock) {
     throw_if_interrupted();
     const Eigen::Index rows = std::min<Eigen::Index>(kTestBlock, n_test - done);
-    const Eigen::MatrixXd block = inputs(rows);
+    Eigen::MatrixXd block = inputs(rows);
     data.y_test.segment(done, rows) = teacher.labels(block, rng);
     Xt.middleRows(done, rows) = block;
+    recycle(block);
   }
   throw_if_interrupted();
   if (n_test > 0) data.F_test = features(Xt);
+  recycle(Xt);
   return data;
 }
 

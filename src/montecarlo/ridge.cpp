@@ -4,6 +4,7 @@
 #include <lapacke.h>
 
 #include "rmtsolve/core/interrupt.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
 
 #include <stdexcept>
 #include <vector>
@@ -17,7 +18,7 @@ Eigen::VectorXd gram_solve(const Eigen::MatrixXd& A, bool transpose, double lamb
   const int rows = static_cast<int>(A.rows()), cols = static_cast<int>(A.cols());
   const int k = transpose ? cols : rows;
   // Uninitialised, and λ added after the product: no serial pass writing λI through k² entries.
-  Eigen::MatrixXd G(k, k);
+  Eigen::MatrixXd G = reusable_matrix(k, k);
   cblas_dsyrk(CblasColMajor, CblasLower, transpose ? CblasTrans : CblasNoTrans, k, transpose ? rows : cols, 1.0,
               A.data(), rows, 0.0, G.data(), k);
   G.diagonal().array() += lambda;
@@ -27,6 +28,7 @@ Eigen::VectorXd gram_solve(const Eigen::MatrixXd& A, bool transpose, double lamb
   if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', k, G.data(), k) != 0)
     throw std::runtime_error("ridge: Cholesky of the Gram matrix failed");
   LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', k, 1, G.data(), k, b.data(), k);
+  recycle(G);
   return b;
 }
 

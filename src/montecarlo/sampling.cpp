@@ -67,10 +67,38 @@ int sampling_threads() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+namespace {
+// Below 2 MB a fresh allocation costs little (and glibc's heap reuses it anyway).
+constexpr Eigen::Index kRecycledMinimum = Eigen::Index{1} << 18;
+constexpr size_t kRecycledMaximum = 8;
+thread_local std::vector<Eigen::MatrixXd> t_spare;
+}  // namespace
+
+Eigen::MatrixXd reusable_matrix(Eigen::Index rows, Eigen::Index cols) {
+  for (auto it = t_spare.begin(); it != t_spare.end(); ++it)
+    if (it->size() == rows * cols) {
+      Eigen::MatrixXd m = std::move(*it);
+      t_spare.erase(it);
+      m.resize(rows, cols);  // same number of entries: Eigen keeps the storage
+      return m;
+    }
+  return Eigen::MatrixXd(rows, cols);
+}
+
+void recycle(Eigen::MatrixXd& m) {
+  if (m.size() >= kRecycledMinimum) {
+    if (t_spare.size() == kRecycledMaximum) t_spare.erase(t_spare.begin());  // the oldest goes
+    t_spare.push_back(std::move(m));
+  }
+  m = Eigen::MatrixXd();
+}
+
+void release_recycled() { std::vector<Eigen::MatrixXd>().swap(t_spare); }
+
 Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale) {
   // Boost's ziggurat sampler: several times faster than libstdc++'s polar method, and the same
   // numbers on every platform for a given stream.
-  Eigen::MatrixXd A(rows, cols);
+  Eigen::MatrixXd A = reusable_matrix(rows, cols);
   double* a = A.data();
   const Eigen::Index size = A.size();
   if (size <= kSampleBlock) {
@@ -139,7 +167,7 @@ Eigen::MatrixXd activated_product(const Eigen::MatrixXd& X, const Eigen::MatrixX
   if (!single_precision) {
     // dgemm straight into uninitialised storage (β = 0): Eigen's product would first zero F in one
     // serial pass (and take all its page faults on this thread) before a β = 1 dgemm.
-    Eigen::MatrixXd F(X.rows(), W.rows());
+    Eigen::MatrixXd F = reusable_matrix(X.rows(), W.rows());
     if (F.size() > 0)
       cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<int>(X.rows()), static_cast<int>(W.rows()),
                   static_cast<int>(X.cols()), 1.0, X.data(), static_cast<int>(std::max<Eigen::Index>(1, X.rows())),
