@@ -72,6 +72,19 @@ namespace {
 constexpr Eigen::Index kRecycledMinimum = Eigen::Index{1} << 18;
 constexpr size_t kRecycledMaximum = 8;
 thread_local std::vector<Eigen::MatrixXd> t_spare;
+// Storage handed out by reusable_matrix and not recycled yet (newest last, bounded).  Only that
+// storage is taken back: a matrix made elsewhere (say a model's test features built by an Eigen
+// expression) has a size no request of this thread asks for, and would only sit in the pool.
+thread_local std::vector<const double*> t_handed;
+constexpr size_t kHandedMaximum = 32;
+
+Eigen::MatrixXd handed(Eigen::MatrixXd m) {
+  if (m.size() >= kRecycledMinimum) {
+    if (t_handed.size() == kHandedMaximum) t_handed.erase(t_handed.begin());
+    t_handed.push_back(m.data());
+  }
+  return m;
+}
 }  // namespace
 
 Eigen::MatrixXd reusable_matrix(Eigen::Index rows, Eigen::Index cols) {
@@ -80,20 +93,25 @@ Eigen::MatrixXd reusable_matrix(Eigen::Index rows, Eigen::Index cols) {
       Eigen::MatrixXd m = std::move(*it);
       t_spare.erase(it);
       m.resize(rows, cols);  // same number of entries: Eigen keeps the storage
-      return m;
+      return handed(std::move(m));
     }
-  return Eigen::MatrixXd(rows, cols);
+  return handed(Eigen::MatrixXd(rows, cols));
 }
 
 void recycle(Eigen::MatrixXd& m) {
-  if (m.size() >= kRecycledMinimum) {
+  const auto it = std::find(t_handed.begin(), t_handed.end(), m.data());
+  if (m.size() >= kRecycledMinimum && it != t_handed.end()) {
+    t_handed.erase(it);
     if (t_spare.size() == kRecycledMaximum) t_spare.erase(t_spare.begin());  // the oldest goes
     t_spare.push_back(std::move(m));
   }
   m = Eigen::MatrixXd();
 }
 
-void release_recycled() { std::vector<Eigen::MatrixXd>().swap(t_spare); }
+void release_recycled() {
+  std::vector<Eigen::MatrixXd>().swap(t_spare);
+  std::vector<const double*>().swap(t_handed);
+}
 
 Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale) {
   // Boost's ziggurat sampler: several times faster than libstdc++'s polar method, and the same
@@ -184,7 +202,9 @@ Eigen::MatrixXd activated_product(const Eigen::MatrixXd& X, const Eigen::MatrixX
   }
   Eigen::MatrixXf F = X.cast<float>() * W_single.transpose();
   apply_activation(sigma, F);
-  return F.cast<double>() * scale;
+  Eigen::MatrixXd out = reusable_matrix(F.rows(), F.cols());
+  out = F.cast<double>() * scale;
+  return out;
 }
 
 }  // namespace rmtsolve::mc

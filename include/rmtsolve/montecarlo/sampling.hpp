@@ -36,7 +36,8 @@ void for_each_block(Eigen::Index size, Eigen::Index chunk,
 /// for_each_seed releases the calling thread's storage when it returns, and a thread's storage goes
 /// with the thread.
 Eigen::MatrixXd reusable_matrix(Eigen::Index rows, Eigen::Index cols);
-/// Takes m's storage for reuse by this thread (small matrices are simply freed); m is left empty.
+/// Takes m's storage for reuse by this thread when reusable_matrix handed it out (anything else,
+/// and small matrices, are simply freed); m is left empty.
 void recycle(Eigen::MatrixXd& m);
 /// Frees the storage this thread keeps for reuse.
 void release_recycled();
