@@ -2,6 +2,8 @@
 // re-execution of the CLI as a user sees it (provenance, warnings, unchanged results).
 #include <gtest/gtest.h>
 
+#include <Eigen/Dense>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cli_run.hpp"
@@ -93,6 +95,23 @@ TEST(BlasKernel, FailedSelfCheckGoesBackToOpenBlasChoiceWithOneWarning) {
   EXPECT_NE(r.err.find("failed rmtsolve's numerical self-check"), std::string::npos) << r.err;
   const std::string blas_line = nlohmann::json::parse(r.out)["metadata"]["blas"];
   EXPECT_NE(blas_line.find("kernel Prescott (rmtsolve's choice"), std::string::npos) << blas_line;
+}
+
+TEST(BlasKernel, ShorterIdleSpinKeepsTheEnvironmentAndThreadedProductsRight) {
+  // limit_idle_spin restarts OpenBLAS's worker threads: threaded products must still be right
+  // afterwards, and the setting must not leak into child processes through the environment.
+  if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) GTEST_SKIP() << "the environment sets OPENBLAS_THREAD_TIMEOUT";
+  blas::limit_idle_spin();
+  EXPECT_EQ(std::getenv("OPENBLAS_THREAD_TIMEOUT"), nullptr);
+  // Large enough for OpenBLAS to split it over its threads; compared with Eigen's own product.
+  const Eigen::MatrixXd A = Eigen::MatrixXd::Random(400, 300), B = Eigen::MatrixXd::Random(300, 500);
+  for (int round = 0; round < 3; ++round) {
+    const Eigen::MatrixXd C = A * B;
+    const Eigen::MatrixXd C_ref = A.lazyProduct(B);
+    // Sums of 300 products of size ≤ 1: rounding differences ~1e-15 relative to the norm.
+    EXPECT_LE((C - C_ref).norm(), 1e-12 * C_ref.norm()) << "round " << round;
+  }
+  EXPECT_TRUE(blas::self_check());
 }
 
 }  // namespace

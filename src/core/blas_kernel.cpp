@@ -1,5 +1,6 @@
 #include "rmtsolve/core/blas_kernel.hpp"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <Eigen/Dense>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 // OpenBLAS's own report (declared in its cblas.h, which would clash with Eigen's BLAS declarations).
 extern "C" {
@@ -124,7 +126,9 @@ bool self_check() {
   return (C - C_ref).norm() <= tol * C_ref.norm() && (y - y_ref).norm() <= tol * y_ref.norm() && C.allFinite();
 }
 
-void select_kernel_or_reexec(char** argv) {
+namespace {
+
+void select_kernel(char** argv) {
   const std::string selected = env(kSelectedVar);
   if (!selected.empty()) {
     if (selected.rfind("rejected:", 0) == 0) return;
@@ -144,6 +148,28 @@ void select_kernel_or_reexec(char** argv) {
   setenv("OPENBLAS_CORETYPE", a.recommended.c_str(), 1);
   setenv(kSelectedVar, (a.recommended + ":" + a.current).c_str(), 1);
   reexec(argv);
+}
+
+}  // namespace
+
+void limit_idle_spin() {
+  if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return;  // the user's own setting
+  // Exported by OpenBLAS's pthread build (looked up, not linked: its OpenMP build has no thread
+  // server): re-read its environment settings, and stop its workers, which restart with them at
+  // the next threaded call.
+  auto read_env = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "openblas_read_env"));
+  auto shutdown = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
+  if (!read_env || !shutdown) return;
+  setenv("OPENBLAS_THREAD_TIMEOUT", std::to_string(kIdleSpinLog2).c_str(), 1);
+  read_env();
+  // Not inherited by child processes (a numpy baseline run by a benchmark keeps its own default).
+  unsetenv("OPENBLAS_THREAD_TIMEOUT");
+  shutdown();
+}
+
+void select_kernel_or_reexec(char** argv) {
+  select_kernel(argv);
+  limit_idle_spin();
 }
 
 std::string describe() {

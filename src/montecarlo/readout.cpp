@@ -40,21 +40,28 @@ ReadoutData draw_readout_data(const FeatureMap& features, const Teacher& teacher
     return X;
   };
   ReadoutData data;
-  const Eigen::MatrixXd X = inputs(n);
+  Eigen::MatrixXd X = inputs(n);
   data.y = teacher.labels(X, rng);
   throw_if_interrupted();
   data.F = features(X);
-  // The test set in blocks (bounded temporaries for the inputs), stacked.
+  // The test inputs are drawn in blocks of kTestBlock rows, each followed by its labels: the order
+  // in which the stream has always been read.  Their features come from one product: one large
+  // gemm instead of a product, a temporary and a copy per block (the features are row by row, so
+  // the numbers are the same).
+  recycle(X);
   data.y_test.resize(n_test);
+  Eigen::MatrixXd Xt = reusable_matrix(n_test, d);
   for (Eigen::Index done = 0; done < n_test; done += kTestBlock) {
     throw_if_interrupted();
     const Eigen::Index rows = std::min<Eigen::Index>(kTestBlock, n_test - done);
-    const Eigen::MatrixXd Xt = inputs(rows);
-    data.y_test.segment(done, rows) = teacher.labels(Xt, rng);
-    const Eigen::MatrixXd Ft = features(Xt);
-    if (done == 0) data.F_test.resize(n_test, Ft.cols());
-    data.F_test.middleRows(done, rows) = Ft;
+    Eigen::MatrixXd block = inputs(rows);
+    data.y_test.segment(done, rows) = teacher.labels(block, rng);
+    Xt.middleRows(done, rows) = block;
+    recycle(block);
   }
+  throw_if_interrupted();
+  if (n_test > 0) data.F_test = features(Xt);
+  recycle(Xt);
   return data;
 }
 

@@ -4,6 +4,7 @@
 #include <lapacke.h>
 
 #include "rmtsolve/core/interrupt.hpp"
+#include "rmtsolve/montecarlo/sampling.hpp"
 
 #include <stdexcept>
 #include <vector>
@@ -16,13 +17,18 @@ namespace {
 Eigen::VectorXd gram_solve(const Eigen::MatrixXd& A, bool transpose, double lambda, Eigen::VectorXd b) {
   const int rows = static_cast<int>(A.rows()), cols = static_cast<int>(A.cols());
   const int k = transpose ? cols : rows;
-  Eigen::MatrixXd G = Eigen::MatrixXd::Identity(k, k) * lambda;
+  // Uninitialised, and λ added after the product: no serial pass writing λI through k² entries.
+  Eigen::MatrixXd G = reusable_matrix(k, k);
   cblas_dsyrk(CblasColMajor, CblasLower, transpose ? CblasTrans : CblasNoTrans, k, transpose ? rows : cols, 1.0,
-              A.data(), rows, 1.0, G.data(), k);
+              A.data(), rows, 0.0, G.data(), k);
+  G.diagonal().array() += lambda;
   throw_if_interrupted();
-  if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', k, G.data(), k) != 0)
+  // The _work variants: LAPACKE's NaN scan of the k × k input is a serial pass of its own (0.4 % of a
+  // d = 1000 seed); a NaN in G makes the Cholesky fail or propagates into the errors anyway.
+  if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', k, G.data(), k) != 0)
     throw std::runtime_error("ridge: Cholesky of the Gram matrix failed");
-  LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', k, 1, G.data(), k, b.data(), k);
+  LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', k, 1, G.data(), k, b.data(), k);
+  recycle(G);
   return b;
 }
 
@@ -51,10 +57,10 @@ Eigen::MatrixXd ridge_readouts(const Eigen::MatrixXd& F, const Eigen::VectorXd& 
     throw_if_interrupted();
     G.triangularView<Eigen::StrictlyUpper>() = G.transpose();
     G.diagonal() = diagonal.array() + lambda;
-    if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', k, G.data(), k) != 0)
+    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', k, G.data(), k) != 0)
       throw std::runtime_error("ridge: Cholesky of the Gram matrix failed");
     C.col(j) = rhs;
-    LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'U', k, 1, G.data(), k, C.col(j).data(), k);
+    LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', k, 1, G.data(), k, C.col(j).data(), k);
   }
   if (primal) A = C;
   else A.noalias() = F.transpose() * C;

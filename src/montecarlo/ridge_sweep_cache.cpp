@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "rmtsolve/montecarlo/sampling.hpp"
+
 namespace rmtsolve::mc {
 
 std::vector<Estimate> RidgeSweepCache::estimates(const std::string& key, double lambda, const std::vector<double>& grid,
@@ -25,7 +27,7 @@ std::vector<Estimate> RidgeSweepCache::estimates(const std::string& key, double 
   const size_t seeds = static_cast<size_t>(std::max(1, options.seeds));
   std::vector<PerSeed> per_seed(lambdas.size(), PerSeed(seeds));
   for_each_seed(options, [&](std::mt19937_64& rng, int i) {
-    const ReadoutData data = draw(rng);
+    ReadoutData data = draw(rng);
     std::vector<ReadoutErrors> errors;
     if (lambdas.size() == 1) {
       errors.push_back(evaluate_readout(data, {Loss::kSquare, lambdas.front()}));
@@ -36,6 +38,8 @@ std::vector<Estimate> RidgeSweepCache::estimates(const std::string& key, double 
       for (double l : lambdas) errors.push_back(path.errors(l));
     }
     for (size_t j = 0; j < lambdas.size(); ++j) per_seed[j][static_cast<size_t>(i)] = {errors[j].test, errors[j].train};
+    recycle(data.F);  // the next seed of this thread draws into the same storage
+    recycle(data.F_test);
   });
   for (size_t j = 0; j < lambdas.size(); ++j) by_lambda[lambdas[j]] = std::move(per_seed[j]);
   return summarize(by_lambda[lambda]);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/random/normal_distribution.hpp>
+#include <cblas.h>
 #include <cstdint>
 #include <exception>
 #include <thread>
@@ -66,10 +67,56 @@ int sampling_threads() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+namespace {
+// Below 2 MB a fresh allocation costs little (and glibc's heap reuses it anyway).
+constexpr Eigen::Index kRecycledMinimum = Eigen::Index{1} << 18;
+constexpr size_t kRecycledMaximum = 8;
+thread_local std::vector<Eigen::MatrixXd> t_spare;
+// Storage handed out by reusable_matrix and not recycled yet (newest last, bounded).  Only that
+// storage is taken back: a matrix made elsewhere (say a model's test features built by an Eigen
+// expression) has a size no request of this thread asks for, and would only sit in the pool.
+thread_local std::vector<const double*> t_handed;
+constexpr size_t kHandedMaximum = 32;
+
+Eigen::MatrixXd handed(Eigen::MatrixXd m) {
+  if (m.size() >= kRecycledMinimum) {
+    if (t_handed.size() == kHandedMaximum) t_handed.erase(t_handed.begin());
+    t_handed.push_back(m.data());
+  }
+  return m;
+}
+}  // namespace
+
+Eigen::MatrixXd reusable_matrix(Eigen::Index rows, Eigen::Index cols) {
+  for (auto it = t_spare.begin(); it != t_spare.end(); ++it)
+    if (it->size() == rows * cols) {
+      Eigen::MatrixXd m = std::move(*it);
+      t_spare.erase(it);
+      m.resize(rows, cols);  // same number of entries: Eigen keeps the storage
+      return handed(std::move(m));
+    }
+  return handed(Eigen::MatrixXd(rows, cols));
+}
+
+void recycle(Eigen::MatrixXd& m) {
+  const auto it = std::find(t_handed.begin(), t_handed.end(), m.data());
+  if (m.size() >= kRecycledMinimum && it != t_handed.end()) {
+    t_handed.erase(it);
+    if (t_spare.size() == kRecycledMaximum) t_spare.erase(t_spare.begin());  // the oldest goes
+    t_spare.push_back(std::move(m));
+  }
+  m = Eigen::MatrixXd();
+}
+
+void release_recycled() {
+  std::vector<Eigen::MatrixXd>().swap(t_spare);
+  std::vector<const double*>().swap(t_handed);
+}
+
 Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale) {
   // Boost's ziggurat sampler: several times faster than libstdc++'s polar method, and the same
   // numbers on every platform for a given stream.
-  Eigen::MatrixXd A(rows, cols);
+  Eigen::MatrixXd A = reusable_matrix(rows, cols);
   double* a = A.data();
   const Eigen::Index size = A.size();
   if (size <= kSampleBlock) {
@@ -136,7 +183,14 @@ Eigen::MatrixXd activation_with_slope(const Activation& sigma, Eigen::MatrixXd& 
 Eigen::MatrixXd activated_product(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W, const Eigen::MatrixXf& W_single,
                                   const Activation& sigma, double scale, bool single_precision) {
   if (!single_precision) {
-    Eigen::MatrixXd F = X * W.transpose();
+    // dgemm straight into uninitialised storage (β = 0): Eigen's product would first zero F in one
+    // serial pass (and take all its page faults on this thread) before a β = 1 dgemm.
+    Eigen::MatrixXd F = reusable_matrix(X.rows(), W.rows());
+    if (F.size() > 0)
+      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<int>(X.rows()), static_cast<int>(W.rows()),
+                  static_cast<int>(X.cols()), 1.0, X.data(), static_cast<int>(std::max<Eigen::Index>(1, X.rows())),
+                  W.data(), static_cast<int>(std::max<Eigen::Index>(1, W.rows())), 0.0, F.data(),
+                  static_cast<int>(X.rows()));
     // σ and the scale on each cache-sized chunk while it is hot: one sweep of F through memory, on
     // every core, instead of a second single-threaded one (the same operations, bit for bit).
     double* f = F.data();
@@ -148,7 +202,9 @@ Eigen::MatrixXd activated_product(const Eigen::MatrixXd& X, const Eigen::MatrixX
   }
   Eigen::MatrixXf F = X.cast<float>() * W_single.transpose();
   apply_activation(sigma, F);
-  return F.cast<double>() * scale;
+  Eigen::MatrixXd out = reusable_matrix(F.rows(), F.cols());
+  out = F.cast<double>() * scale;
+  return out;
 }
 
 }  // namespace rmtsolve::mc

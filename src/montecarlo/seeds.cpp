@@ -62,6 +62,7 @@ void for_each_seed(const SeedOptions& options, const std::function<void(std::mt1
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& th : pool) th.join();
+  release_recycled();  // the workers' storage went with them; the caller's goes now
   openblas_set_num_threads(blas_threads);
   if (failure) std::rethrow_exception(failure);
 }

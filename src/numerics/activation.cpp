@@ -9,6 +9,7 @@
 
 #include "rmtsolve/core/error.hpp"
 #include "rmtsolve/core/grid.hpp"
+#include "rmtsolve/numerics/vector_math.hpp"
 
 namespace rmtsolve {
 namespace {
@@ -124,13 +125,14 @@ Activation make_activation(const std::string& spec, const std::string& parameter
     a.apply_inplace_float = [](float*, long) {};
   } else if (spec == "tanh") {
     a.f = [](double x) { return std::tanh(x); };
-    // Eigen's double tanh is scalar; its exp is vectorised: tanh x = 1 − 2/(e^{2x} + 1), exact to
-    // rounding in absolute terms (the saturated ends give ±1 exactly).
-    a.apply_inplace = [](double* v, long n) { ArrayMap(v, n) = 1.0 - 2.0 / ((2.0 * ArrayMap(v, n)).exp() + 1.0); };
+    // Eigen's double tanh is scalar: libmvec's vector tanh where the CPU has AVX2/AVX-512, else
+    // Eigen's vectorised exp (tanh_inplace).
+    a.apply_inplace = tanh_inplace;
     a.apply_inplace_float = [](float* v, long n) { ArrayMapF(v, n) = ArrayMapF(v, n).tanh(); };  // vectorised for float
     a.df = [](double x) { return 1.0 - std::tanh(x) * std::tanh(x); };
     a.apply_with_slope = [](double* v, double* value, long n) {  // tanh′ = 1 − tanh²
-      ArrayMap(value, n) = 1.0 - 2.0 / ((2.0 * ArrayMap(v, n)).exp() + 1.0);
+      ArrayMap(value, n) = ArrayMap(v, n);
+      tanh_inplace(value, n);
       ArrayMap(v, n) = 1.0 - ArrayMap(value, n).square();
     };
     a.odd = true;

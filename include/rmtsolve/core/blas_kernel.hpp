@@ -51,7 +51,21 @@ bool self_check();
 /// set, and does not return.  In the re-executed process it runs `self_check()` and, if that
 /// fails, re-executes once more with OpenBLAS's own kernel and prints a one-line warning.  Returns
 /// when nothing has to change (or re-execution is impossible, with a warning).
+/// Then calls limit_idle_spin().
 void select_kernel_or_reexec(char** argv);
+
+/// log2 of the TSC cycles an idle OpenBLAS worker spins (sched_yield) before it sleeps, set by
+/// limit_idle_spin: 2^20 ≈ 0.4 ms, long enough to bridge the gaps between the calls of one LAPACK
+/// routine, short enough that the worker sleeps through the Monte Carlo's sampling and activation
+/// passes.  OpenBLAS's default, 2^28 ≈ 0.1 s, kept a worker spinning through those passes, where it
+/// took a third of the two cores from the threads that sample (20 % of a d = 1000 seed's cycles,
+/// bench/notes/montecarlo_seed_speed.md).
+constexpr int kIdleSpinLog2 = 20;
+
+/// For executables, before any thread of their own: OPENBLAS_THREAD_TIMEOUT = kIdleSpinLog2 for
+/// this process unless the environment sets it (then nothing changes), by re-reading OpenBLAS's
+/// settings and restarting its workers.  The variable itself is not left in the environment.
+void limit_idle_spin();
 
 /// One line for provenance: "OpenBLAS <config>; kernel K[ (selected by rmtsolve; OpenBLAS chose
 /// F for this CPU)]; N BLAS threads".

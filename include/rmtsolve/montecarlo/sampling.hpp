@@ -28,6 +28,20 @@ int sampling_threads();
 void for_each_block(Eigen::Index size, Eigen::Index chunk,
                     const std::function<void(Eigen::Index, Eigen::Index, Eigen::Index)>& body);
 
+/// Storage of large matrices kept per thread between seeds.  A seed's matrices (inputs, weights,
+/// features, Gram) are the same sizes from one seed to the next; taking fresh ones each time made
+/// the kernel fault in and zero every page again (≈ 7 % of a d = 1000 seed's cycles).  A matrix
+/// recycled by a thread is handed out again, uninitialised, to the next request of that thread for a
+/// matrix of exactly as many entries.  At most a few matrices (one seed's worth) are kept;
+/// for_each_seed releases the calling thread's storage when it returns, and a thread's storage goes
+/// with the thread.
+Eigen::MatrixXd reusable_matrix(Eigen::Index rows, Eigen::Index cols);
+/// Takes m's storage for reuse by this thread when reusable_matrix handed it out (anything else,
+/// and small matrices, are simply freed); m is left empty.
+void recycle(Eigen::MatrixXd& m);
+/// Frees the storage this thread keeps for reuse.
+void release_recycled();
+
 /// rows × cols matrix of i.i.d. N(0, scale²) entries.
 Eigen::MatrixXd gaussian_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng, double scale = 1.0);
 
