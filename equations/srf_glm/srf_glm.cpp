@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
+#include <vector>
 
 #include "rmtsolve/core/error.hpp"
 #include "rmtsolve/io/table.hpp"
@@ -33,7 +35,8 @@ void validate(const Spec& s) {
     throw InvalidInput("teacher", "srf-class classifies ±1 labels (sign or probit); regression targets are the srf model");
   if (s.teacher == gcm::Teacher::kSign && s.noise > 0.0)
     throw InvalidInput("noise", "the sign teacher is noiseless; use --teacher probit for label noise");
-  if (s.field_nodes < 4 || s.field_nodes > 1000) throw InvalidInput("field-nodes", "must be in 4..1000");
+  if (s.field_nodes != 0 && (s.field_nodes < 4 || s.field_nodes > 1000))
+    throw InvalidInput("field-nodes", "must be 0 (automatic) or in 4..1000");
 }
 
 // The student's coefficients at the κ nodes: depend on (σ, r, c, rule) only, so a sweep over α,
@@ -58,10 +61,25 @@ const spiked::StudentNodes& cached_nodes(const Spec& spec, const Mapping& mp) {
   return last.table;
 }
 
-const GaussHermiteRule& cached_rule(int n) {
-  thread_local GaussHermiteRule rule;
-  if (rule.node.size() != n) rule = gauss_hermite(n);
-  return rule;
+// Gauss–Hermite rules over the student field u, without the nodes whose weight is below 1e-25
+// (|u| ≳ 10.6): every channel term is bounded (by 1, or ρ/tsd for the label derivative), so they
+// add nothing a double can hold, and they are a third of a large rule.  Built once per thread.
+const GaussHermiteRule& field_rule(int n) {
+  thread_local std::map<int, GaussHermiteRule> rules;
+  auto it = rules.find(n);
+  if (it == rules.end()) {
+    const GaussHermiteRule& full = shared_gauss_hermite(n);
+    std::vector<Eigen::Index> keep;
+    for (Eigen::Index j = 0; j < full.node.size(); ++j)
+      if (full.weight[j] >= 1e-25) keep.push_back(j);
+    GaussHermiteRule r{Eigen::VectorXd(keep.size()), Eigen::VectorXd(keep.size())};
+    for (size_t k = 0; k < keep.size(); ++k) {
+      r.node[k] = full.node[keep[k]];
+      r.weight[k] = full.weight[keep[k]];
+    }
+    it = rules.emplace(n, std::move(r)).first;
+  }
+  return it->second;
 }
 
 // The channel quantities of one label at one field value, in forms that stay exact as V → 0 (in
@@ -187,13 +205,29 @@ struct Channel {
     }
     return k;
   }
-  // E_u of an array-valued integrand: Gauss–Hermite for smooth losses, adaptive quadrature split at
-  // the breaks for the hinge (piecewise smooth in u).
+  // Gauss–Hermite size for E_u at one κ node (README.md, Numerics).  The integrand's features in
+  // u are the prox's logistic transition (|yz| ≲ a few, width ~1/√Q in u: ω = ŷ0 + √Q u) and the
+  // label switch Φ((t0 + t1 u)/tsd) (width tsd/|t1|); the rule's node spacing near u = 0 shrinks
+  // like 1/√n, so n grows with the inverse square of the narrower width.  Measured per κ node
+  // (tanh, λ = 0.01, Q up to 15): 12 Q + 20 nodes leave ≤ 1e-12 in A, B, C, D against 400 nodes.
+  int field_size(const Local& l) const {
+    if (spec.field_nodes > 0) return spec.field_nodes;
+    double demand = spec.loss == Loss::kLogistic ? l.Q : 0.0;
+    if (l.t1 != 0.0) demand = std::max(demand, l.tsd > 0.0 ? (l.t1 / l.tsd) * (l.t1 / l.tsd) : 1e300);
+    const double want = 12.0 * demand + 20.0;
+    static constexpr int ladder[] = {24, 32, 48, 64, 96, 128, 160, 192, 256};
+    for (int n : ladder)
+      if (n >= want) return n;
+    return ladder[std::size(ladder) - 1];
+  }
+  // E_u of an array-valued integrand: Gauss–Hermite for smooth losses (`field`, else `rule`),
+  // adaptive quadrature split at the breaks for the hinge (piecewise smooth in u).
   template <int K, class F>
-  Eigen::Array<double, K, 1> expect(const Local& l, F&& terms) const {
+  Eigen::Array<double, K, 1> expect(const Local& l, F&& terms, const GaussHermiteRule* field = nullptr) const {
     if (spec.loss == Loss::kHinge) return panels.expect<K>(breaks(l), terms);
+    const GaussHermiteRule& r = field ? *field : rule;
     Eigen::Array<double, K, 1> total = Eigen::Array<double, K, 1>::Zero();
-    for (Eigen::Index j = 0; j < rule.node.size(); ++j) total += rule.weight[j] * terms(rule.node[j]);
+    for (Eigen::Index j = 0; j < r.node.size(); ++j) total += r.weight[j] * terms(r.node[j]);
     return total;
   }
   // (A, B, C, D) = E_u Σ_y of (P(1 − ∂z/∂ω)/V, P f², ∂P f, P f), f = (prox(ω) − ω)/V.
@@ -201,7 +235,7 @@ struct Channel {
   // field and its slope at each (u node, label) from the previous evaluation at this κ node.
   // Near the fixed point the map is evaluated at nearly the same state again and again, so that
   // prox moved by its slope starts Newton within round-off of the root (the root is unchanged).
-  Eigen::Array4d moments(const Local& l, double* memory = nullptr) const {
+  Eigen::Array4d moments(const Local& l, double* memory = nullptr, const GaussHermiteRule* field = nullptr) const {
     // Otherwise the rules visit u in increasing order, so the logistic prox at the previous node,
     // moved by its slope dz/dω = 1 − V a, starts Newton next to the root.
     double last_omega = std::nan(""), last_z[2] = {0.0, 0.0}, last_dz[2] = {0.0, 0.0};
@@ -228,10 +262,10 @@ struct Channel {
       }
       last_omega = omega;
       return t;
-    });
+    }, field);
   }
   // Training averages (loss, squared error) at the fixed point: ŷ = prox(ω) on the training set.
-  Eigen::Array2d training(const Local& l) const {
+  Eigen::Array2d training(const Local& l, const GaussHermiteRule* field = nullptr) const {
     return expect<2>(l, [&](double u) {
       const double omega = l.yhat0 + l.sq * u;
       Eigen::Array2d t = Eigen::Array2d::Zero();
@@ -243,7 +277,7 @@ struct Channel {
         t += P[k] * Eigen::Array2d(loss_value(spec.loss, y, z), (y - z) * (y - z));
       }
       return t;
-    });
+    }, field);
   }
   // P(sign ŷ ≠ y | κ) on fresh data, in closed form (README.md, "Errors").
   double misclassified(const Local& l) const { return disagreement(l.yhat0, l.sq, l.t0, l.t1, l.tsd); }
@@ -320,7 +354,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   };
   const double rho = std::sqrt(std::max(0.0, 1.0 - mp.gamma * mp.gamma));
   const Channel channel{spec, n, mp.gamma, rho, spec.teacher == gcm::Teacher::kProbit ? spec.noise : 0.0,
-                        cached_rule(spec.field_nodes), cached_panels()};
+                        field_rule(spec.field_nodes > 0 ? spec.field_nodes : 120), cached_panels()};
   const Eigen::Index nk = n.weight.size();
 
   // Channel side at every κ node, then the shared ℓ2 prior.  Conjugates are kept for the output.
@@ -341,14 +375,37 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     return true;
   }();
   const Eigen::Index first = mirrored ? nk / 2 : 0;  // κ > 0 (and κ = 0 for an odd count, once)
-  const Eigen::Index u_nodes = channel.rule.node.size();
-  std::vector<double> prox_memory(spec.loss == Loss::kLogistic ? static_cast<size_t>(6 * u_nodes * (nk - first)) : 0,
-                                  std::nan(""));
+  // One u rule per κ node, sized from the state (Channel::field_size) and then held fixed for the
+  // whole iteration: a rule that changed between iterations would make the map non-smooth.
+  // `grow` raises sizes to what the state x asks (with `margin` on the demand); true if any rose.
+  std::vector<const GaussHermiteRule*> field(static_cast<size_t>(nk - first), nullptr);
+  std::vector<size_t> memory_at(field.size() + 1, 0);
+  std::vector<double> prox_memory;
+  auto grow = [&](const Eigen::VectorXd& x, double margin) {
+    bool rose = false;
+    for (Eigen::Index i = first; i < nk; ++i) {
+      Local l = channel.local(i, x);
+      l.Q *= margin;
+      l.t1 *= std::sqrt(margin);
+      const GaussHermiteRule& r = field_rule(channel.field_size(l));
+      const GaussHermiteRule*& slot = field[static_cast<size_t>(i - first)];
+      if (!slot || r.node.size() > slot->node.size()) {
+        slot = &r;
+        rose = true;
+      }
+    }
+    if (rose) {
+      for (size_t k = 0; k < field.size(); ++k) memory_at[k + 1] = memory_at[k] + 6 * static_cast<size_t>(field[k]->node.size());
+      prox_memory.assign(spec.loss == Loss::kLogistic ? memory_at.back() : 0, std::nan(""));
+    }
+    return rose;
+  };
   auto channel_side = [&](const Eigen::VectorXd& x, double& bias_step) {
     double Vh1 = 0, Vh2 = 0, qh1 = 0, qh2 = 0, th = 0, ph = 0, g = 0, h = 0;
     for (Eigen::Index i = first; i < nk; ++i) {
-      double* memory = prox_memory.empty() ? nullptr : prox_memory.data() + 6 * u_nodes * (i - first);
-      const Eigen::Array4d a = channel.moments(channel.local(i, x), memory);
+      const size_t k = static_cast<size_t>(i - first);
+      double* memory = prox_memory.empty() ? nullptr : prox_memory.data() + memory_at[k];
+      const Eigen::Array4d a = channel.moments(channel.local(i, x), memory, field[k]);
       const double w = (mirrored && 2 * i + 1 != nk ? 2.0 : 1.0) * n.weight[i], m1 = n.mu1[i] * n.mu1[i];
       Vh1 += w * m1 * a[0];
       Vh2 += w * n.ms2[i] * a[0];
@@ -400,7 +457,18 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     const Result r = solve(square, options, &mp, sampled, &start);
     if (r.summary.converged && physical(start)) x = start.cwiseQuotient(unit);
   }
+  // Sized at the start with a margin (the state moves along the iteration, most from a cold
+  // start), then checked at the fixed point: if it asks for more nodes anywhere, solve again from
+  // there with the larger rules.
+  grow(x.cwiseProduct(unit), 1.5);
   out.summary = solve_fixed_point(G, x, options, physical);
+  for (int pass = 0; pass < 3 && out.summary.converged && grow(x.cwiseProduct(unit), 1.0); ++pass) {
+    const Summary first_pass = out.summary;
+    out.summary = solve_fixed_point(G, x, options, physical);
+    out.summary.iterations += first_pass.iterations;
+    out.summary.evaluations += first_pass.evaluations;
+    out.summary.wall_seconds += first_pass.wall_seconds;
+  }
   x = x.cwiseProduct(unit);
   out.summary.method = "sRF convex-loss state evolution: " + out.summary.method;
   out.V1 = x[0];
@@ -448,7 +516,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     const double h0 = tsd > 0.0 ? 2.0 * normal_cdf(l.t0 / tsd) - 1.0 : (l.t0 > 0.0 ? 1.0 : -1.0);
     const double h1 = tsd > 0.0 ? 2.0 * rho * normal_pdf(l.t0 / tsd) / tsd : 0.0;
     out.test_error += w * (1.0 - 2.0 * l.yhat0 * h0 - 2.0 * n.mu1[i] * out.psi * h1 + l.yhat0 * l.yhat0 + l.Q);
-    const Eigen::Array2d t = channel.training(l);
+    const Eigen::Array2d t = channel.training(l, field[static_cast<size_t>(i - first)]);
     out.train_loss += w * t[0];
     out.train_error += w * t[1];
   }

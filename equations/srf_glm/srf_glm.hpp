@@ -33,7 +33,7 @@ struct Spec {
   bool shrink_correction = true;  // srf's row-shrink correction of the mapping for non-odd σ
   int kappa_points = 8;      // Gauss–Legendre points per panel of the κ rule (README.md, Numerics)
   double kappa_width = 0.0;  // panel width of the κ rule near κ = 0; 0: min(0.5, 0.65/r), at least 0.01
-  int field_nodes = 120; // Gauss–Hermite nodes over the student field (square and logistic loss)
+  int field_nodes = 0;   // Gauss–Hermite nodes over the student field (square, logistic); 0: per κ node (README.md, Numerics)
 };
 
 using Mapping = spiked::Mapping;
