@@ -46,17 +46,26 @@ const spiked::StudentNodes& cached_nodes(const Spec& spec, const Mapping& mp) {
     ActivationKey activation;
     double r = 0, c = 0, width = 0;
     int points = 0;
+    bool flat = false;
     spiked::StudentNodes table;
     bool valid = false;
   };
   thread_local Entry last;
   const ActivationKey activation = activation_key(spec.activation);
+  // Without a step (r = 0) and with the target outside the spike (γ = 0) nothing depends on κ:
+  // one node of weight 1 is the exact κ average.
+  const bool flat = mp.r == 0.0 && mp.gamma == 0.0;
   if (!(last.valid && last.activation == activation && last.r == mp.r && last.c == mp.c && last.points == spec.kappa_points &&
-        last.width == spec.kappa_width)) {
+        last.width == spec.kappa_width && last.flat == flat)) {
     last.valid = false;  // stays invalid if the tabulation throws
-    const spiked::KappaRule rule = spiked::kappa_rule(mp.r, spec.kappa_points, spec.kappa_width);
+    spiked::KappaRule rule{Eigen::ArrayXd::Zero(1), Eigen::ArrayXd::Ones(1)};
+    // Panels of spiked::kappa_rule's width 0.65/r, but up to 1 (not 0.5) for a weak step: the
+    // channel then varies in κ only through the label field γκ, on the scale ρ/γ ≈ 1 (measured:
+    // ≤ 4e-11 from a rule of 12-point panels of width 0.04, η̃ ∈ [0.04, 1], README.md, Numerics).
+    const double width = spec.kappa_width > 0.0 ? spec.kappa_width : std::max(0.01, std::min(1.0, 0.65 / std::abs(mp.r)));
+    if (!flat) rule = spiked::kappa_rule(mp.r, spec.kappa_points, width);
     last.table = spiked::student_nodes(spec.activation, mp, rule.kappa, rule.weight);
-    last = Entry{activation, mp.r, mp.c, spec.kappa_width, spec.kappa_points, std::move(last.table), true};
+    last = Entry{activation, mp.r, mp.c, spec.kappa_width, spec.kappa_points, flat, std::move(last.table), true};
   }
   return last.table;
 }
