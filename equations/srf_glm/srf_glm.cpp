@@ -101,10 +101,9 @@ ProxTerms prox_terms(Loss loss, double y, double omega, double V, double guess =
   switch (loss) {
     case Loss::kSquare: return {(omega + V * y) / (1.0 + V), (y - omega) / (1.0 + V), 1.0 / (1.0 + V)};
     case Loss::kLogistic: {
-      const double z = gcm::proximal(loss, y, omega, V, guess).z;
-      const double s = 1.0 - 1.0 / (1.0 + std::exp(-y * z));  // σ(−yz) = 1 − σ(yz)
-      const double s1 = s * (1.0 - s);
-      return {z, y * s, s1 / (1.0 + V * s1)};
+      const gcm::Prox p = gcm::proximal(loss, y, omega, V, guess);
+      const double s1 = p.s * (1.0 - p.s);  // p.s = σ(−yz)
+      return {p.z, y * p.s, s1 / (1.0 + V * s1)};
     }
     case Loss::kHinge: {
       const gcm::Prox p = gcm::proximal(loss, y, omega, V);
@@ -294,6 +293,12 @@ struct Channel {
 
 }  // namespace
 
+bool admissible(const Eigen::VectorXd& x) {
+  // V > 0, q > 0 and Cauchy–Schwarz ψ² ≤ q1 (ψ = aᵀWΠζ/√(pd), ‖ζ‖² = d); invariant under the scaling.
+  return x.size() == 7 && x.allFinite() && x[0] > 0.0 && x[1] > 0.0 && x[2] > 0.0 && x[3] > 0.0 &&
+         x[5] * x[5] < x[2] * (1.0 - 1e-12);
+}
+
 double disagreement(double yhat0, double sd, double t0, double t1, double tsd) {
   using Policy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
   if (!(tsd > 0.0) && t1 == 0.0) {  // the label is sign(t0)
@@ -449,10 +454,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
       next.setConstant(std::nan(""));
     }
   };
-  // V > 0, q > 0 and Cauchy–Schwarz ψ² ≤ q1 (ψ = aᵀWΠζ/√(pd), ‖ζ‖² = d); invariant under the scaling.
-  const Admissible physical = [](const Eigen::VectorXd& x) {
-    return x.allFinite() && x[0] > 0.0 && x[1] > 0.0 && x[2] > 0.0 && x[3] > 0.0 && x[5] * x[5] < x[2] * (1.0 - 1e-12);
-  };
+  const Admissible physical = admissible;
   Eigen::VectorXd x(7);
   x << 1.0, 1.0, 0.5, 0.5, 0.0, 0.1, 0.0;
   if (warm && warm->size() == 7 && physical(*warm)) {

@@ -59,6 +59,9 @@ struct Result {
 Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr,
              const spiked::SampledSpectrum* sampled = nullptr, Eigen::VectorXd* warm = nullptr);
 
+/// Whether x = (V1, V2, q1, q2, τ, ψ, m) is a state the iteration may start from (V, q > 0, ψ² < q1).
+bool admissible(const Eigen::VectorXd& x);
+
 /// P(sign ŷ ≠ sign T) for jointly Gaussian ŷ = ŷ0 + sd·u and T = t0 + t1 u + tsd ε (u, ε ~ N(0,1)
 /// independent): the misclassification probability given κ, a bivariate-normal orthant probability
 /// in closed form through Owen's T (README.md, "Errors").
