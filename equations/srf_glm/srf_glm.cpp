@@ -1,6 +1,7 @@
 #include "srf_glm.hpp"
 
 #include <boost/math/constants/constants.hpp>
+#include <boost/math/quadrature/tanh_sinh.hpp>
 #include <boost/math/special_functions/owens_t.hpp>
 #include <gsl/gsl_integration.h>
 
@@ -41,13 +42,28 @@ void validate(const Spec& s) {
 
 // The student's coefficients at the κ nodes: depend on (σ, r, c, rule) only, so a sweep over α,
 // β, λ or the loss tabulates them once per thread.
-const spiked::StudentNodes& cached_nodes(const Spec& spec, const Mapping& mp) {
+struct Tabulated {
+  spiked::StudentNodes table;
+  std::vector<double> breaks;  // the κ rule's panel ends (empty for the one-node rule)
+};
+// Panels of spiked::kappa_rule's width 0.65/r, but up to 1 (not 0.5) for a weak step and a smooth
+// loss: the channel then varies in κ only through the label field γκ, on the scale ρ/γ ≈ 1
+// (logistic, measured: ≤ 4e-11 from a rule of 12-point panels of width 0.04, η̃ ∈ [0.04, 1],
+// README.md, Numerics).  Not for the hinge: its pinned band needs the 0.5.
+double kappa_width(const Spec& spec, const Mapping& mp) {
+  if (spec.kappa_width > 0.0) return spec.kappa_width;
+  const double cap = spec.loss == Loss::kHinge ? 0.5 : 1.0;
+  return std::max(0.01, std::min(cap, 0.65 / std::abs(mp.r)));
+}
+
+// The reference stays valid until the next call on this thread with a different key.
+const Tabulated& cached_nodes(const Spec& spec, const Mapping& mp) {
   struct Entry {
     ActivationKey activation;
     double r = 0, c = 0, width = 0;
     int points = 0;
     bool flat = false;
-    spiked::StudentNodes table;
+    Tabulated nodes;
     bool valid = false;
   };
   thread_local Entry last;
@@ -55,19 +71,17 @@ const spiked::StudentNodes& cached_nodes(const Spec& spec, const Mapping& mp) {
   // Without a step (r = 0) and with the target outside the spike (γ = 0) nothing depends on κ:
   // one node of weight 1 is the exact κ average.
   const bool flat = mp.r == 0.0 && mp.gamma == 0.0;
+  const double width = kappa_width(spec, mp);
   if (!(last.valid && last.activation == activation && last.r == mp.r && last.c == mp.c && last.points == spec.kappa_points &&
-        last.width == spec.kappa_width && last.flat == flat)) {
+        last.width == width && last.flat == flat)) {
     last.valid = false;  // stays invalid if the tabulation throws
     spiked::KappaRule rule{Eigen::ArrayXd::Zero(1), Eigen::ArrayXd::Ones(1)};
-    // Panels of spiked::kappa_rule's width 0.65/r, but up to 1 (not 0.5) for a weak step: the
-    // channel then varies in κ only through the label field γκ, on the scale ρ/γ ≈ 1 (measured:
-    // ≤ 4e-11 from a rule of 12-point panels of width 0.04, η̃ ∈ [0.04, 1], README.md, Numerics).
-    const double width = spec.kappa_width > 0.0 ? spec.kappa_width : std::max(0.01, std::min(1.0, 0.65 / std::abs(mp.r)));
     if (!flat) rule = spiked::kappa_rule(mp.r, spec.kappa_points, width);
-    last.table = spiked::student_nodes(spec.activation, mp, rule.kappa, rule.weight);
-    last = Entry{activation, mp.r, mp.c, spec.kappa_width, spec.kappa_points, flat, std::move(last.table), true};
+    last.nodes.table = spiked::student_nodes(spec.activation, mp, rule.kappa, rule.weight);
+    last.nodes.breaks = std::move(rule.breaks);
+    last = Entry{activation, mp.r, mp.c, width, spec.kappa_points, flat, std::move(last.nodes), true};
   }
-  return last.table;
+  return last.nodes;
 }
 
 // Gauss–Hermite rules over the student field u, without the nodes whose weight is below 1e-25
@@ -350,7 +364,8 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
                           "separable and the readout norm diverges";
     return out;
   }
-  const spiked::StudentNodes& n = cached_nodes(spec, mp);
+  const Tabulated& tabulated = cached_nodes(spec, mp);
+  const spiked::StudentNodes& n = tabulated.table;
   auto E = [&](const Eigen::ArrayXd& f) { return (n.weight * f).sum(); };
   if (E(n.mu1.square()) <= 1e-14) {
     if (mp.r != 0.0 || mp.c != 1.0)  // the step saturated σ (the noise sits inside the sign: not a cause)
@@ -442,11 +457,14 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   Eigen::VectorXd unit(7);
   unit << l_scale, l_scale, a_scale * l_scale * l_scale, a_scale * l_scale * l_scale, a_scale * l_scale, a_scale * l_scale, 1.0;
   Eigen::VectorXd xs(7);
+  bool hats_at_xs = false;  // `hats` and `bias_curvature` hold the channel side at xs
   const FixedPointMap G = [&](const Eigen::VectorXd& y, Eigen::VectorXd& next) {
     try {
       xs = y.cwiseProduct(unit);
       double step = 0.0;
+      hats_at_xs = false;
       channel_side(xs, step);
+      hats_at_xs = true;
       const spiked::PriorOverlaps o = spiked::l2_prior(averages(hats[0], hats[1]), hats[2], hats[3], hats[4], hats[5]);
       next << o.V1, o.V2, o.q1, o.q2, o.tau, o.psi, has_bias ? xs[6] + step : 0.0;
       next = next.cwiseQuotient(unit);
@@ -464,6 +482,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     // far away can settle on a spurious fixed point where no sample is pinned (m unresolved).
     Spec square = spec;
     square.loss = Loss::kSquare;
+    square.kappa_width = kappa_width(spec, mp);  // the same κ rule: `tabulated` must stay valid
     Eigen::VectorXd start;
     const Result r = solve(square, options, &mp, sampled, &start);
     if (r.summary.converged && physical(start)) x = start.cwiseQuotient(unit);
@@ -500,8 +519,10 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     return out;
   }
   if (warm) *warm = x;
+  // The conjugates and the bias curvature at x: the engine's last evaluation was at x itself when
+  // it stopped on the tolerance (scaled back bit for bit), so only recompute otherwise.
   double step = 0.0;
-  channel_side(x, step);
+  if (!(hats_at_xs && xs == x)) channel_side(x, step);
   if (has_bias && !(bias_curvature > 1e-8 * E(n.mu0.square()))) {
     // The bias equation E_κ[μ0 D] = 0 has no curvature on the κ nodes: the hinge channel's
     // pinned band has collapsed between them (λ → ∞ or α → 0, Q(κ) → 0), so m is not determined
@@ -532,25 +553,49 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     out.train_error += w * t[1];
   }
   // The classification error is not smooth in κ where the mean prediction ŷ0(κ) changes sign and
-  // Q(κ) is small (λ → ∞, α → 0: a step in κ), which a fixed Gauss–Hermite rule resolves only to
-  // ~1e-3: adaptive quadrature over κ, split where the tabulated ŷ0 changes sign.
+  // Q(κ) is small (λ → ∞, α → 0: a step in κ), which a fixed rule across the step resolves only to
+  // ~1e-3.  Elsewhere it is as smooth as the channel: the κ rule's panels, on the tabulated nodes.
+  // The panels holding a sign change of the tabulated ŷ0 (both neighbours if it falls near their
+  // common end) are integrated adaptively (tanh-sinh), split at the interpolated sign change; a
+  // change at a panel end needs nothing (odd σ: ŷ0 changes sign at κ = 0, a panel end).
   const Activation& sigma = spec.activation;
-  std::vector<double> sign_changes;
-  for (Eigen::Index i = 0; i + 1 < nk; ++i) {
+  const std::vector<double>& breaks = tabulated.breaks;
+  std::vector<std::vector<double>> cuts(breaks.empty() ? 0 : breaks.size() - 1);  // per panel; marked if non-empty
+  auto panel_of = [&](double kappa) {
+    return static_cast<size_t>(std::upper_bound(breaks.begin(), breaks.end(), kappa) - breaks.begin()) - 1;
+  };
+  for (Eigen::Index i = 0; i + 1 < nk && !breaks.empty(); ++i) {
     const double a = channel.local(i, x).yhat0, b = channel.local(i + 1, x).yhat0;
-    if ((a < 0.0) != (b < 0.0)) {
-      const double at = n.kappa[i] + (n.kappa[i + 1] - n.kappa[i]) * a / (a - b);
-      if (std::abs(at) < 40.0 && std::abs(at) > 1e-9) sign_changes.push_back(at);  // drops 0/0 when ŷ0 ≡ 0
+    if ((a < 0.0) == (b < 0.0)) continue;
+    if (mirrored && i + 1 == nk - 1 - i) continue;  // between ±κ: at 0 exactly, a panel end
+    const double at = n.kappa[i] + (n.kappa[i + 1] - n.kappa[i]) * a / (a - b);
+    for (Eigen::Index j : {i, i + 1}) {
+      const size_t p = panel_of(n.kappa[j]);
+      if (p < cuts.size()) cuts[p].push_back(std::min(std::max(at, breaks[p]), breaks[p + 1]));
     }
   }
-  std::sort(sign_changes.begin(), sign_changes.end());
-  sign_changes.erase(std::unique(sign_changes.begin(), sign_changes.end(), [](double a, double b) { return b - a < 1e-9; }),
-                     sign_changes.end());
-  out.classification_error = gaussian_expectation([&](double kappa) {
-    if (!(std::abs(kappa) < 40.0)) return 0.0;  // Gaussian weight below 1e-300
+  auto misclassified_at = [&](double kappa) {
     const GaussianMoments g = spiked::student_at(sigma, mp, kappa);
-    return channel.misclassified(channel.local_at(kappa, g.mean, g.slope, g.second, x));
-  }, 0.0, 1.0, sign_changes);
+    return boost::math::constants::one_div_root_two_pi<double>() * std::exp(-0.5 * kappa * kappa) *
+           channel.misclassified(channel.local_at(kappa, g.mean, g.slope, g.second, x));
+  };
+  thread_local boost::math::quadrature::tanh_sinh<double> segment;
+  double cls = 0.0;
+  for (Eigen::Index i = first; i < nk; ++i) {  // even in κ for odd σ (see `mirrored`)
+    if (!breaks.empty() && !cuts[panel_of(n.kappa[i])].empty()) continue;
+    const double w = (mirrored && 2 * i + 1 != nk ? 2.0 : 1.0) * n.weight[i];
+    cls += w * channel.misclassified(channel.local(i, x));
+  }
+  for (size_t p = 0; p < cuts.size(); ++p) {
+    if (cuts[p].empty() || (mirrored && breaks[p + 1] <= 0.0)) continue;
+    std::vector<double> ends = cuts[p];
+    ends.push_back(breaks[p]);
+    ends.push_back(breaks[p + 1]);
+    std::sort(ends.begin(), ends.end());
+    for (size_t k = 0; k + 1 < ends.size(); ++k)
+      if (ends[k + 1] > ends[k]) cls += (mirrored ? 2.0 : 1.0) * segment.integrate(misclassified_at, ends[k], ends[k + 1], 1e-13);
+  }
+  out.classification_error = cls;
   for (double v : {out.test_error, out.train_error, out.train_loss, out.classification_error})
     if (!std::isfinite(v) || v < 0.0) {
       out.summary.converged = false;
