@@ -236,8 +236,8 @@ struct Channel {
     if (spec.field_nodes > 0) return spec.field_nodes;
     double demand = spec.loss == Loss::kLogistic ? l.Q : 0.0;
     if (l.t1 != 0.0) demand = std::max(demand, l.tsd > 0.0 ? (l.t1 / l.tsd) * (l.t1 / l.tsd) : 1e300);
-    const double want = 12.0 * demand + 20.0;
-    static constexpr int ladder[] = {24, 32, 48, 64, 96, 128, 160, 192, 256};
+    const double want = demand < 0.2 ? 12.0 : 12.0 * demand + 20.0;
+    static constexpr int ladder[] = {12, 24, 32, 48, 64, 96, 128, 160, 192, 256};
     for (int n : ladder)
       if (n >= want) return n;
     return ladder[std::size(ladder) - 1];
@@ -553,11 +553,11 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     out.train_error += w * t[1];
   }
   // The classification error is not smooth in κ where the mean prediction ŷ0(κ) changes sign and
-  // Q(κ) is small (λ → ∞, α → 0: a step in κ), which a fixed rule across the step resolves only to
-  // ~1e-3.  Elsewhere it is as smooth as the channel: the κ rule's panels, on the tabulated nodes.
-  // The panels holding a sign change of the tabulated ŷ0 (both neighbours if it falls near their
-  // common end) are integrated adaptively (tanh-sinh), split at the interpolated sign change; a
-  // change at a panel end needs nothing (odd σ: ŷ0 changes sign at κ = 0, a panel end).
+  // Q(κ) is small (λ → ∞, α → 0: a step in κ, of width √Q/|ŷ0'|), which a fixed rule resolves only
+  // to ~1e-3, even with the change at a panel end (odd σ: at κ = 0).  Elsewhere it is as smooth as
+  // the channel: the κ rule's panels, on the tabulated nodes.  The panels within one panel width of
+  // a sign change of the tabulated ŷ0 are integrated adaptively (tanh-sinh), split at the
+  // interpolated sign change (test SrfGlm.ClassificationErrorOnPanelsEqualsTheAdaptiveIntegral).
   const Activation& sigma = spec.activation;
   const std::vector<double>& breaks = tabulated.breaks;
   std::vector<std::vector<double>> cuts(breaks.empty() ? 0 : breaks.size() - 1);  // per panel; marked if non-empty
@@ -567,12 +567,12 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   for (Eigen::Index i = 0; i + 1 < nk && !breaks.empty(); ++i) {
     const double a = channel.local(i, x).yhat0, b = channel.local(i + 1, x).yhat0;
     if ((a < 0.0) == (b < 0.0)) continue;
-    if (mirrored && i + 1 == nk - 1 - i) continue;  // between ±κ: at 0 exactly, a panel end
-    const double at = n.kappa[i] + (n.kappa[i + 1] - n.kappa[i]) * a / (a - b);
-    for (Eigen::Index j : {i, i + 1}) {
-      const size_t p = panel_of(n.kappa[j]);
-      if (p < cuts.size()) cuts[p].push_back(std::min(std::max(at, breaks[p]), breaks[p + 1]));
-    }
+    // Between ±κ for odd σ the change is at 0 exactly, a panel end.
+    const double at = mirrored && i + 1 == nk - 1 - i ? 0.0 : n.kappa[i] + (n.kappa[i + 1] - n.kappa[i]) * a / (a - b);
+    const size_t home = std::min(panel_of(at), cuts.size() - 1);  // at lies between two nodes, inside [−8, 8]
+    const double reach = breaks[home + 1] - breaks[home];
+    for (size_t p = 0; p < cuts.size(); ++p)
+      if (breaks[p + 1] > at - reach && breaks[p] < at + reach) cuts[p].push_back(std::min(std::max(at, breaks[p]), breaks[p + 1]));
   }
   auto misclassified_at = [&](double kappa) {
     const GaussianMoments g = spiked::student_at(sigma, mp, kappa);
