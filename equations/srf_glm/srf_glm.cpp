@@ -108,6 +108,8 @@ const GaussHermiteRule& field_rule(int n) {
 // The channel quantities of one label at one field value, in forms that stay exact as V → 0 (in
 // the κ tails of a saturating σ, μ1(κ) and μ*(κ) and hence V underflow): f = (z − ω)/V = −∂ℓ(y, z)
 // at the proximal point z, and a = −∂f/∂ω = (1 − ∂z/∂ω)/V.
+constexpr size_t kMemory = 10;  // doubles of prox memory per u node (Channel::moments)
+
 struct ProxTerms {
   double z, f, a;
 };
@@ -253,8 +255,8 @@ struct Channel {
     return total;
   }
   // (A, B, C, D) = E_u Σ_y of (P(1 − ∂z/∂ω)/V, P f², ∂P f, P f), f = (prox(ω) − ω)/V.
-  // `memory` (logistic only, 6 doubles per u node, NaN until first written): the prox, its
-  // field and its slope at each (u node, label) from the previous evaluation at this κ node.
+  // `memory` (logistic only, kMemory doubles per u node, NaN until first written): the prox, its
+  // field, V, its slope and y s at each (u node, label) from the previous evaluation at this κ node.
   // Near the fixed point the map is evaluated at nearly the same state again and again, so that
   // prox moved by its slope starts Newton within round-off of the root (the root is unchanged).
   Eigen::Array4d moments(const Local& l, double* memory = nullptr, const GaussHermiteRule* field = nullptr) const {
@@ -267,18 +269,22 @@ struct Channel {
       double P[2], dP[2];
       labels(l, u, P, dP);
       Eigen::Array4d t = Eigen::Array4d::Zero();
-      double* slot = memory ? memory + 6 * node++ : nullptr;
+      double* slot = memory ? memory + kMemory * node++ : nullptr;
       for (int k = 0; k < 2; ++k) {
         const double y = k ? 1.0 : -1.0;
         double guess = last_z[k] + last_dz[k] * (omega - last_omega);
-        if (slot && std::isfinite(slot[3 * k])) guess = slot[3 * k] + slot[3 * k + 2] * (omega - slot[3 * k + 1]);
+        // z(ω, V) moves by dz (δω + y s δV) (from z − ω − V y s(z) = 0, s = σ(−yz) = y f).
+        double* m = slot ? slot + 5 * k : nullptr;
+        if (m && std::isfinite(m[0])) guess = m[0] + m[3] * ((omega - m[1]) + m[4] * (l.V - m[2]));
         const ProxTerms p = prox_terms(spec.loss, y, omega, l.V, guess);
         last_z[k] = p.z;
         last_dz[k] = 1.0 - l.V * p.a;
-        if (slot) {
-          slot[3 * k] = p.z;
-          slot[3 * k + 1] = omega;
-          slot[3 * k + 2] = last_dz[k];
+        if (m) {
+          m[0] = p.z;
+          m[1] = omega;
+          m[2] = l.V;
+          m[3] = last_dz[k];
+          m[4] = p.f;  // y s
         }
         t += Eigen::Array4d(P[k] * p.a, P[k] * p.f * p.f, dP[k] * p.f, P[k] * p.f);
       }
@@ -424,7 +430,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
       }
     }
     if (rose) {
-      for (size_t k = 0; k < field.size(); ++k) memory_at[k + 1] = memory_at[k] + 6 * static_cast<size_t>(field[k]->node.size());
+      for (size_t k = 0; k < field.size(); ++k) memory_at[k + 1] = memory_at[k] + kMemory * static_cast<size_t>(field[k]->node.size());
       prox_memory.assign(spec.loss == Loss::kLogistic ? memory_at.back() : 0, std::nan(""));
     }
     return rose;
