@@ -77,7 +77,20 @@ const Tabulated& cached_nodes(const Spec& spec, const Mapping& mp) {
     last.valid = false;  // stays invalid if the tabulation throws
     spiked::KappaRule rule{Eigen::ArrayXd::Zero(1), Eigen::ArrayXd::Ones(1)};
     if (!flat) rule = spiked::kappa_rule(mp.r, spec.kappa_points, width);
-    last.nodes.table = spiked::student_nodes(spec.activation, mp, rule.kappa, rule.weight);
+    const Eigen::Index half = rule.kappa.size() / 2;
+    if (spec.activation.odd && rule.kappa.size() > 1) {
+      // σ odd: μ0 is odd in κ, μ1 and μ*² even, and the rule is mirrored about 0 node for node, so
+      // the κ > 0 half gives the other (σ's oddness is measured for user functions).
+      const spiked::StudentNodes positive =
+          spiked::student_nodes(spec.activation, mp, rule.kappa.tail(half), rule.weight.tail(half));
+      spiked::StudentNodes& t = last.nodes.table;
+      t = {rule.weight, rule.kappa, Eigen::ArrayXd(2 * half), Eigen::ArrayXd(2 * half), Eigen::ArrayXd(2 * half)};
+      t.mu0 << -positive.mu0.reverse(), positive.mu0;
+      t.mu1 << positive.mu1.reverse(), positive.mu1;
+      t.ms2 << positive.ms2.reverse(), positive.ms2;
+    } else {
+      last.nodes.table = spiked::student_nodes(spec.activation, mp, rule.kappa, rule.weight);
+    }
     last.nodes.breaks = std::move(rule.breaks);
     last = Entry{activation, mp.r, mp.c, width, spec.kappa_points, flat, std::move(last.nodes), true};
   }
@@ -239,7 +252,7 @@ struct Channel {
     double demand = spec.loss == Loss::kLogistic ? l.Q : 0.0;
     if (l.t1 != 0.0) demand = std::max(demand, l.tsd > 0.0 ? (l.t1 / l.tsd) * (l.t1 / l.tsd) : 1e300);
     const double want = demand < 0.2 ? 12.0 : 12.0 * demand + 20.0;
-    static constexpr int ladder[] = {12, 24, 32, 48, 64, 96, 128, 160, 192, 256};
+    static constexpr int ladder[] = {12, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256};
     for (int n : ladder)
       if (n >= want) return n;
     return ladder[std::size(ladder) - 1];
@@ -481,8 +494,10 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   const Admissible physical = admissible;
   Eigen::VectorXd x(7);
   x << 1.0, 1.0, 0.5, 0.5, 0.0, 0.1, 0.0;
+  bool warm_started = false;
   if (warm && warm->size() == 7 && physical(*warm)) {
     x = warm->cwiseQuotient(unit);
+    warm_started = true;
   } else if (spec.loss != Loss::kSquare) {
     // Cold start from the square-loss fixed point of the same point: the hinge iteration started
     // far away can settle on a spurious fixed point where no sample is pinned (m unresolved).
@@ -496,7 +511,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   // Sized at the start with a margin (the state moves along the iteration, most from a cold
   // start), then checked at the fixed point: if it asks for more nodes anywhere, solve again from
   // there with the larger rules.
-  grow(x.cwiseProduct(unit), 1.5);
+  grow(x.cwiseProduct(unit), warm_started ? 1.1 : 1.5);
   out.summary = solve_fixed_point(G, x, options, physical);
   for (int pass = 0; pass < 3 && out.summary.converged && grow(x.cwiseProduct(unit), 1.0); ++pass) {
     const Summary first_pass = out.summary;
@@ -561,9 +576,11 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   // The classification error is not smooth in κ where the mean prediction ŷ0(κ) changes sign and
   // Q(κ) is small (λ → ∞, α → 0: a step in κ, of width √Q/|ŷ0'|), which a fixed rule resolves only
   // to ~1e-3, even with the change at a panel end (odd σ: at κ = 0).  Elsewhere it is as smooth as
-  // the channel: the κ rule's panels, on the tabulated nodes.  The panels within one panel width of
-  // a sign change of the tabulated ŷ0 are integrated adaptively (tanh-sinh), split at the
-  // interpolated sign change (test SrfGlm.ClassificationErrorOnPanelsEqualsTheAdaptiveIntegral).
+  // the channel: the κ rule's panels, on the tabulated nodes.  Where ŷ0 changes sign between two
+  // nodes and the step is narrower than a panel (|ŷ0|/√Q > 0.05 at either node, while 8 points
+  // per panel resolve the transition Φ(ŷ0/√Q) down to widths of 0.4 panel), the panels within one
+  // panel width are integrated adaptively (tanh-sinh), split at the interpolated sign change
+  // (test SrfGlm.ClassificationErrorOnPanelsEqualsTheAdaptiveIntegral).
   const Activation& sigma = spec.activation;
   const std::vector<double>& breaks = tabulated.breaks;
   std::vector<std::vector<double>> cuts(breaks.empty() ? 0 : breaks.size() - 1);  // per panel; marked if non-empty
@@ -571,8 +588,9 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     return static_cast<size_t>(std::upper_bound(breaks.begin(), breaks.end(), kappa) - breaks.begin()) - 1;
   };
   for (Eigen::Index i = 0; i + 1 < nk && !breaks.empty(); ++i) {
-    const double a = channel.local(i, x).yhat0, b = channel.local(i + 1, x).yhat0;
-    if ((a < 0.0) == (b < 0.0)) continue;
+    const Local li = channel.local(i, x), lj = channel.local(i + 1, x);
+    const double a = li.yhat0, b = lj.yhat0;
+    if ((a < 0.0) == (b < 0.0) || std::max(std::abs(a) / li.sq, std::abs(b) / lj.sq) <= 0.05) continue;
     // Between ±κ for odd σ the change is at 0 exactly, a panel end.
     const double at = mirrored && i + 1 == nk - 1 - i ? 0.0 : n.kappa[i] + (n.kappa[i + 1] - n.kappa[i]) * a / (a - b);
     const size_t home = std::min(panel_of(at), cuts.size() - 1);  // at lies between two nodes, inside [−8, 8]
