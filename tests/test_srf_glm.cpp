@@ -484,16 +484,17 @@ TEST(SrfGlm, FieldRuleSizedPerKappaNodeIsConverged) {
 }
 
 TEST(SrfGlm, LogisticKappaRuleIsConvergedAtAWeakStep) {
-  // For a weak step (r < 0.65) the logistic's κ panels are up to 1 wide, not 0.5: against panels
-  // of width 0.04 with 12 points.  Measured ≤ 4e-11 over η̃ ∈ [0.04, 1] on the grid's α, β.
+  // A weak step (panels of width 0.5, r < 1.3) at a small penalty, where the fixed point is the
+  // most sensitive to the κ rule: against panels of width 0.04 with 12 points.  Measured 2.7e-8,
+  // 5e-9, 1.2e-9 at η̃ = 0.1, 0.4, 0.9 (λ = 0.01: ≤ 4e-11; panels of width 1 at η̃ = 1: 7e-7).
   for (double eta : {0.1, 0.4, 0.9}) {
-    auto s = spec(Loss::kLogistic, "tanh", 2.0, eta, 0.5, 2.0, 0.01);
+    auto s = spec(Loss::kLogistic, "tanh", 2.0, eta, 4.0, 1.0, 1e-3);
     const auto production = srf_glm::solve(s, {});
     s.kappa_width = 0.04;
     s.kappa_points = 12;
     const auto fine = srf_glm::solve(s, {});
     ASSERT_TRUE(production.summary.converged && fine.summary.converged) << production.summary.brief();
-    EXPECT_LT(largest_difference(production, fine), 1e-8) << "eta " << eta;
+    EXPECT_LT(largest_difference(production, fine), 1e-7) << "eta " << eta;
   }
 }
 

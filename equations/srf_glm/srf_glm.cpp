@@ -46,14 +46,12 @@ struct Tabulated {
   spiked::StudentNodes table;
   std::vector<double> breaks;  // the κ rule's panel ends (empty for the one-node rule)
 };
-// Panels of spiked::kappa_rule's width 0.65/r, but up to 1 (not 0.5) for a weak step and a smooth
-// loss: the channel then varies in κ only through the label field γκ, on the scale ρ/γ ≈ 1
-// (logistic, measured: ≤ 4e-11 from a rule of 12-point panels of width 0.04, η̃ ∈ [0.04, 1],
-// README.md, Numerics).  Not for the hinge: its pinned band needs the 0.5.
+// The κ rule's panel width: spiked::kappa_rule's default unless given.  Capping it at 1 instead
+// of 0.5 for a weak step was measured and dropped (4e-11 at λ = 0.01, but 7e-7 at λ = 10⁻³,
+// η̃ = 1); it is computed here so that the cold start's square-loss solve reuses the same table.
 double kappa_width(const Spec& spec, const Mapping& mp) {
   if (spec.kappa_width > 0.0) return spec.kappa_width;
-  const double cap = spec.loss == Loss::kHinge ? 0.5 : 1.0;
-  return std::max(0.01, std::min(cap, 0.65 / std::abs(mp.r)));
+  return std::max(0.01, std::min(0.5, 0.65 / std::abs(mp.r)));
 }
 
 // The reference stays valid until the next call on this thread with a different key.
