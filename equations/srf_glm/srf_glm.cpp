@@ -304,15 +304,20 @@ struct Channel {
     }, field);
   }
   // Training averages (loss, squared error) at the fixed point: ŷ = prox(ω) on the training set.
-  Eigen::Array2d training(const Local& l, const GaussHermiteRule* field = nullptr) const {
+  // `memory` (logistic): moments' roots at this κ node, found at this very state, start Newton.
+  Eigen::Array2d training(const Local& l, const GaussHermiteRule* field = nullptr, const double* memory = nullptr) const {
+    Eigen::Index node = 0;
     return expect<2>(l, [&](double u) {
       const double omega = l.yhat0 + l.sq * u;
       Eigen::Array2d t = Eigen::Array2d::Zero();
       double P[2], dP[2];
       labels(l, u, P, dP);
+      const double* slot = memory ? memory + kMemory * node++ : nullptr;
       for (int k = 0; k < 2; ++k) {
         const double y = k ? 1.0 : -1.0;
-        const double z = prox_terms(spec.loss, y, omega, l.V).z;
+        const double* m = slot ? slot + 5 * k : nullptr;
+        const double guess = m ? m[0] + m[3] * ((omega - m[1]) + m[4] * (l.V - m[2])) : std::nan("");
+        const double z = prox_terms(spec.loss, y, omega, l.V, guess).z;
         t += P[k] * Eigen::Array2d(loss_value(spec.loss, y, z), (y - z) * (y - z));
       }
       return t;
@@ -509,7 +514,7 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
   // Sized at the start with a margin (the state moves along the iteration, most from a cold
   // start), then checked at the fixed point: if it asks for more nodes anywhere, solve again from
   // there with the larger rules.
-  grow(x.cwiseProduct(unit), warm_started ? 1.1 : 1.5);
+  grow(x.cwiseProduct(unit), warm_started ? 1.02 : 1.5);
   out.summary = solve_fixed_point(G, x, options, physical);
   for (int pass = 0; pass < 3 && out.summary.converged && grow(x.cwiseProduct(unit), 1.0); ++pass) {
     const Summary first_pass = out.summary;
@@ -567,7 +572,8 @@ Result solve(const Spec& spec, const SolverOptions& options, const Mapping* give
     const double h0 = tsd > 0.0 ? 2.0 * normal_cdf(l.t0 / tsd) - 1.0 : (l.t0 > 0.0 ? 1.0 : -1.0);
     const double h1 = tsd > 0.0 ? 2.0 * rho * normal_pdf(l.t0 / tsd) / tsd : 0.0;
     out.test_error += w * (1.0 - 2.0 * l.yhat0 * h0 - 2.0 * n.mu1[i] * out.psi * h1 + l.yhat0 * l.yhat0 + l.Q);
-    const Eigen::Array2d t = channel.training(l, field[static_cast<size_t>(i - first)]);
+    const size_t k = static_cast<size_t>(i - first);
+    const Eigen::Array2d t = channel.training(l, field[k], prox_memory.empty() ? nullptr : prox_memory.data() + memory_at[k]);
     out.train_loss += w * t[0];
     out.train_error += w * t[1];
   }
