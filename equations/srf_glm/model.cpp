@@ -14,7 +14,7 @@ namespace {
 // The warm state along a sweep: the fixed points x (7 values) of up to five previous points,
 // newest first, each followed by that point's numbers.  When the sweep moved one number alone
 // through them, the start is their Lagrange extrapolation to this point, an O(h^k) guess from k
-// points instead of the previous point's O(h): a 100-point η̃ curve needs 1381 iterations instead
+// points instead of the previous point's O(h): a 100-point η̃ curve needs 1383 iterations instead
 // of 1997 (three points: 1513; bench/notes/srf_class_logistic_speed.md).  Otherwise, or if the
 // guess is not admissible, the previous fixed point; the converged values do not depend on the
 // start beyond the solver's tolerance (the extrapolation weights amplify the fixed points' 1e-12
