@@ -45,6 +45,7 @@ struct Result {
 /// ω extrapolated by its dz/dω; ignored when not finite or outside the bracket [ω, ω + Vy].
 struct Prox {
   double z = 0.0, dz = 0.0;
+  double s = 0.0;  // logistic: σ(−yz) at the prox (−∂ℓ/∂z = y s), from the root finder's last evaluation
 };
 Prox proximal(Loss loss, double y, double omega, double V, double guess = std::numeric_limits<double>::quiet_NaN());
 

@@ -33,7 +33,7 @@ struct Spec {
   bool shrink_correction = true;  // srf's row-shrink correction of the mapping for non-odd σ
   int kappa_points = 8;      // Gauss–Legendre points per panel of the κ rule (README.md, Numerics)
   double kappa_width = 0.0;  // panel width of the κ rule near κ = 0; 0: min(0.5, 0.65/r), at least 0.01
-  int field_nodes = 120; // Gauss–Hermite nodes over the student field (square and logistic loss)
+  int field_nodes = 0;   // Gauss–Hermite nodes over the student field (square, logistic); 0: per κ node (README.md, Numerics)
   // Hinge: the composite Gauss–Legendre u rule that the closed forms (hinge_channel.hpp) replaced,
   // kept as the reference the tests hold them to; false in production.
   bool hinge_by_quadrature = false;
@@ -61,6 +61,9 @@ struct Result {
 /// x between the points of a sweep.
 Result solve(const Spec& spec, const SolverOptions& options, const Mapping* mapping = nullptr,
              const spiked::SampledSpectrum* sampled = nullptr, Eigen::VectorXd* warm = nullptr);
+
+/// Whether x = (V1, V2, q1, q2, τ, ψ, m) is a state the iteration may start from (V, q > 0, ψ² < q1).
+bool admissible(const Eigen::VectorXd& x);
 
 /// P(sign ŷ ≠ sign T) for jointly Gaussian ŷ = ŷ0 + sd·u and T = t0 + t1 u + tsd ε (u, ε ~ N(0,1)
 /// independent): the misclassification probability given κ, a bivariate-normal orthant probability

@@ -110,7 +110,10 @@ KappaRule kappa_rule(double r, int points, double width) {
     kappa[half - 1 - k] = -positive[k].first;
     weight[half + k] = weight[half - 1 - k] = positive[k].second;
   }
-  return {std::move(kappa), std::move(weight)};
+  std::vector<double> all(breaks.rbegin(), breaks.rend() - 1);
+  for (double& b : all) b = -b;
+  all.insert(all.end(), breaks.begin(), breaks.end());
+  return {std::move(kappa), std::move(weight), std::move(all)};
 }
 
 namespace {

@@ -1,4 +1,5 @@
 #pragma once
+#include <vector>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,6 +45,7 @@ void validate_step(double alpha, double beta, double alpha0, double eta, int kap
 /// Why not Gauss–Hermite: equations/srf_glm/README.md, Numerics.
 struct KappaRule {
   Eigen::ArrayXd kappa, weight;
+  std::vector<double> breaks;  // the panel ends, ascending, from −8 to 8
 };
 KappaRule kappa_rule(double r, int points = 8, double width = 0.0);
 
