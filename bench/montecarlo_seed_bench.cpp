@@ -10,6 +10,7 @@
 #include <cmath>
 #include <random>
 
+#include "bench_common.hpp"
 #include "rmtsolve/core/blas_kernel.hpp"
 #include "rmtsolve/numerics/activation.hpp"
 #include "rmtsolve/montecarlo/random_features.hpp"
@@ -28,18 +29,8 @@ void gflops(benchmark::State& state, double flops) {
   state.counters["GFLOP/s"] = benchmark::Counter(1e-9 * flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The ceiling: C (2d × 2d) = X (2d × d) · Wᵀ, as BM_Dgemm in rmtsolve_bench.
-void BM_SeedDgemm(benchmark::State& state) {
-  const int d = static_cast<int>(state.range(0)), m = 2 * d;
-  std::mt19937_64 rng(1);
-  const Eigen::MatrixXd X = mc::gaussian_matrix(m, d, rng), W = mc::gaussian_matrix(m, d, rng);
-  Eigen::MatrixXd C(m, m);
-  for (auto _ : state) {
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, m, m, d, 1.0, X.data(), m, W.data(), m, 0.0, C.data(), m);
-    benchmark::DoNotOptimize(C.data());
-  }
-  gflops(state, 2.0 * m * m * d);
-}
+// The ceiling, as BM_Dgemm in rmtsolve_bench (bench_common.hpp).
+void BM_SeedDgemm(benchmark::State& state) { bench::dgemm_ceiling(state); }
 
 // The whole seed (simulate_random_features), flops as rf_flops in rmtsolve_bench.
 void BM_SeedWhole(benchmark::State& state) {
@@ -139,13 +130,4 @@ BENCHMARK(BM_SeedCholesky)->ArgsProduct({{1000}, {0, 1}, {0, 1}})->ArgNames({"d"
 
 }  // namespace
 
-// The report names the BLAS kernel, selected as the CLI selects it (rmtsolve_bench does the same).
-int main(int argc, char** argv) {
-  rmtsolve::blas::select_kernel_or_reexec(argv);
-  benchmark::AddCustomContext("blas", rmtsolve::blas::describe());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return rmtsolve::bench::run_benchmarks(argc, argv); }

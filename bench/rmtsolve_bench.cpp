@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include "baseline_process.hpp"
+#include "bench_common.hpp"
 #include <cblas.h>
 
 #include <cstdio>
@@ -292,30 +293,10 @@ void BM_MlpGradientStep(benchmark::State& state) {
 }
 BENCHMARK(BM_MlpGradientStep)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// The BLAS ceiling for the same shapes: C (2d × 2d) = X (2d × d) · Wᵀ (d × 2d).
-void BM_Dgemm(benchmark::State& state) {
-  const int d = static_cast<int>(state.range(0)), m = 2 * d;
-  std::mt19937_64 rng(1);
-  const Eigen::MatrixXd X = mc::gaussian_matrix(m, d, rng), W = mc::gaussian_matrix(m, d, rng);
-  Eigen::MatrixXd C(m, m);
-  for (auto _ : state) {
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, m, m, d, 1.0, X.data(), m, W.data(), m, 0.0, C.data(), m);
-    benchmark::DoNotOptimize(C.data());
-  }
-  state.counters["GFLOP/s"] = benchmark::Counter(2e-9 * double(m) * m * d, benchmark::Counter::kIsIterationInvariantRate);
-}
+// The BLAS ceiling for the same shapes (bench_common.hpp).
+void BM_Dgemm(benchmark::State& state) { bench::dgemm_ceiling(state); }
 BENCHMARK(BM_Dgemm)->Arg(400)->Arg(1000)->ArgName("d")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
-// Every report names the BLAS kernel (a fallback kernel changes every BLAS-bound figure 4-5x),
-// and the benchmark binary selects a better kernel exactly as the CLI does.
-int main(int argc, char** argv) {
-  rmtsolve::blas::select_kernel_or_reexec(argv);
-  benchmark::AddCustomContext("blas", rmtsolve::blas::describe());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return rmtsolve::bench::run_benchmarks(argc, argv); }
