@@ -4,6 +4,7 @@
 #include "rmtsolve/core/cache.hpp"
 #include "rmtsolve/core/error.hpp"
 #include "rmtsolve/model/model.hpp"
+#include "rmtsolve/model/warm_start.hpp"
 #include "rmtsolve/montecarlo/one_step.hpp"
 #include "equations/srf/srf.hpp"
 #include "srf_glm.hpp"
@@ -11,67 +12,9 @@
 namespace rmtsolve::srf_glm {
 namespace {
 
-// The warm state along a sweep: the fixed points x (7 values) of up to five previous points,
-// newest first, each followed by that point's numbers.  When the sweep moved one number alone
-// through them, the start is their Lagrange extrapolation to this point, an O(h^k) guess from k
-// points instead of the previous point's O(h): a 100-point η̃ curve needs 1383 iterations instead
-// of 1997 (three points: 1513; bench/notes/srf_class_logistic_speed.md).  Otherwise, or if the
-// guess is not admissible, the previous fixed point; the converged values do not depend on the
-// start beyond the solver's tolerance (the extrapolation weights amplify the fixed points' 1e-12
-// by at most 31).
-constexpr size_t kState = 7;
-constexpr size_t kRemembered = 5;
-
-Eigen::VectorXd start_from(const std::vector<double>& warm, const std::vector<double>& numbers) {
-  const size_t block = kState + numbers.size(), count = warm.size() / block;
-  if (count == 0 || warm.size() % block != 0) return {};
-  auto x_of = [&](size_t b) { return Eigen::Map<const Eigen::VectorXd>(warm.data() + b * block, kState); };
-  auto t_of = [&](size_t b, size_t j) { return warm[b * block + kState + j]; };
-  const Eigen::VectorXd previous = x_of(0);
-  // The one number that differs from the newest remembered point, and the points that differ from
-  // this one in that number only, at distinct values.
-  size_t moved = numbers.size();
-  for (size_t j = 0; j < numbers.size(); ++j)
-    if (t_of(0, j) != numbers[j]) {
-      if (moved != numbers.size()) return previous;
-      moved = j;
-    }
-  if (moved == numbers.size()) return previous;
-  std::vector<size_t> used;
-  for (size_t b = 0; b < count; ++b) {
-    bool same_line = true;
-    for (size_t j = 0; j < numbers.size(); ++j)
-      if (j != moved && t_of(b, j) != numbers[j]) same_line = false;
-    for (size_t u : used) same_line = same_line && t_of(u, moved) != t_of(b, moved);
-    if (!same_line) break;
-    used.push_back(b);
-  }
-  if (used.size() < 2) return previous;
-  const double t = numbers[moved], t0 = t_of(0, moved), t1 = t_of(1, moved);
-  const double ratio = (t - t0) / (t0 - t1);
-  if (!(ratio > 0.0 && ratio <= 2.0)) return previous;  // only forward along an evenly spaced sweep
-  Eigen::VectorXd guess = Eigen::VectorXd::Zero(kState);
-  for (size_t a : used) {
-    double lagrange = 1.0;
-    for (size_t b : used)
-      if (b != a) lagrange *= (t - t_of(b, moved)) / (t_of(a, moved) - t_of(b, moved));
-    guess += lagrange * x_of(a);
-  }
-  return admissible(guess) ? guess : previous;
-}
-
-void remember(std::vector<double>& warm, const std::vector<double>& numbers, const Eigen::VectorXd& x) {
-  if (x.size() != static_cast<Eigen::Index>(kState)) {
-    warm.clear();
-    return;
-  }
-  const size_t block = kState + numbers.size();
-  std::vector<double> next(x.data(), x.data() + kState);
-  next.insert(next.end(), numbers.begin(), numbers.end());
-  if (warm.size() % block == 0)
-    next.insert(next.end(), warm.begin(), warm.begin() + static_cast<std::ptrdiff_t>(std::min(warm.size(), (kRemembered - 1) * block)));
-  warm = std::move(next);
-}
+// The fixed point x = (V1, V2, q1, q2, τ, ψ, m) of srf_glm::solve, carried along a sweep and
+// extrapolated when one number moves (rmtsolve/model/warm_start.hpp).
+constexpr Eigen::Index kState = 7;
 
 Spec spec_of(const rmtsolve::Point& pt) {
   Spec s;
@@ -127,7 +70,7 @@ class SrfClassModel final : public Model {
     const std::uint64_t seed = spectrum.seed;
     std::vector<double> numbers;
     for (const auto& entry : pt.number) numbers.push_back(entry.second);
-    Eigen::VectorXd state = start_from(warm, numbers);
+    Eigen::VectorXd state = extrapolated_start(warm, kState, numbers, admissible);
     Result r;
     if (sampled) {
       const Mapping m = map_network(spec);
@@ -141,7 +84,7 @@ class SrfClassModel final : public Model {
     } else {
       r = srf_glm::solve(spec, options, nullptr, nullptr, &state);
     }
-    remember(warm, numbers, r.summary.converged ? state : Eigen::VectorXd());
+    remember_state(warm, kState, numbers, r.summary.converged ? state : Eigen::VectorXd());
     return {{r.classification_error, r.test_error, r.train_error, r.train_loss, r.mapping.r, r.mapping.c, r.mapping.gamma,
              r.V1, r.V2, r.q1, r.q2, r.tau, r.psi, r.m},
             r.summary};
