@@ -17,13 +17,12 @@ void eigen_tanh(double* v, long n) {
 // libmvec to link nor an instruction set the portable build does not assume: a C library without
 // it, or a CPU without AVX2, keeps Eigen's routine.  The symbols are glibc's x86-64 vector ABI
 // names ('e': AVX-512, 8 doubles; 'd': AVX2, 4 doubles).
-// No templates inside the target regions: an instantiation compiled for AVX-512 could be the copy
-// the linker keeps for everyone.
-#pragma GCC push_options
-#pragma GCC target("avx512f")
+// No templates in the target-specific functions: an instantiation compiled for AVX-512 could be the
+// copy the linker keeps for everyone.  Function attributes rather than `#pragma GCC target`, which
+// clang (the fuzzing build) ignores.
 using Tanh8 = __m512d (*)(__m512d);
 Tanh8 g_tanh8 = nullptr;
-void avx512_tanh(double* v, long n) {
+__attribute__((target("avx512f"))) void avx512_tanh(double* v, long n) {
   long i = 0;
   for (; i + 8 <= n; i += 8) _mm512_storeu_pd(v + i, g_tanh8(_mm512_loadu_pd(v + i)));
   if (i < n) {
@@ -33,13 +32,10 @@ void avx512_tanh(double* v, long n) {
     for (long j = i; j < n; ++j) v[j] = tail[j - i];
   }
 }
-#pragma GCC pop_options
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
 using Tanh4 = __m256d (*)(__m256d);
 Tanh4 g_tanh4 = nullptr;
-void avx2_tanh(double* v, long n) {
+__attribute__((target("avx2,fma"))) void avx2_tanh(double* v, long n) {
   long i = 0;
   for (; i + 4 <= n; i += 4) _mm256_storeu_pd(v + i, g_tanh4(_mm256_loadu_pd(v + i)));
   if (i < n) {
@@ -49,7 +45,6 @@ void avx2_tanh(double* v, long n) {
     for (long j = i; j < n; ++j) v[j] = tail[j - i];
   }
 }
-#pragma GCC pop_options
 
 struct Choice {
   void (*run)(double*, long) = eigen_tanh;
